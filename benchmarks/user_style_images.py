@@ -1,0 +1,250 @@
+"""Render MNIST *test* digits as the images users bring, with their labels.
+
+Each kind imitates one way people make a digit image: a paint program, a
+phone photo of paper, a transparent PNG, chalk on a board, a marker, a pencil,
+a scan, a small digit off-centre, and less common file formats. The digit's
+shape comes from an MNIST test image (never a training one), upscaled and
+re-inked with a chosen stroke thickness.
+
+    python benchmarks/user_style_images.py OUT_DIR --per-kind 50 --seed 1
+
+writes OUT_DIR/<kind>_<n>_<digit>.<ext> and OUT_DIR/labels.csv.
+"""
+
+import argparse
+import csv
+import io
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from mnist_digits.data import load_mnist  # noqa: E402
+
+Rng = np.random.Generator
+
+
+def stroke_alpha(digit: np.ndarray, height: int, widen: float) -> np.ndarray:
+    """Ink coverage in [0, 1] of an MNIST digit drawn `height` pixels tall.
+
+    `widen` moves the stroke's edge outwards (or inwards, if negative) by that
+    fraction of the height, which imitates thinner or thicker pens.
+    """
+    scale = height / 20
+    size = max(28, round(28 * scale))
+    up = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC))
+    shape = up > 127
+    signed = ndimage.distance_transform_edt(shape) - ndimage.distance_transform_edt(~shape)
+    alpha = np.clip(signed + widen * height + 0.5, 0, 1)
+    rows, cols = np.nonzero(alpha > 0)
+    return alpha[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+
+def place(alpha: np.ndarray, canvas: tuple[int, int], rng: Rng, margin: float = 0.1) -> np.ndarray:
+    """Put the digit's coverage somewhere on a canvas of (height, width)."""
+    out = np.zeros(canvas, dtype=np.float32)
+    slack_y, slack_x = canvas[0] - alpha.shape[0], canvas[1] - alpha.shape[1]
+    top = int(rng.uniform(margin, 1 - margin) * max(slack_y, 0))
+    left = int(rng.uniform(margin, 1 - margin) * max(slack_x, 0))
+    region = out[top:top + alpha.shape[0], left:left + alpha.shape[1]]
+    region[...] = alpha[:region.shape[0], :region.shape[1]]
+    return out
+
+
+def lighting(shape: tuple[int, int], rng: Rng, strength: float) -> np.ndarray:
+    """A smooth illumination field: a gradient plus a soft shadow."""
+    rows, cols = np.mgrid[0:1:complex(0, shape[0]), 0:1:complex(0, shape[1])]
+    angle = rng.uniform(0, 2 * np.pi)
+    gradient = (np.cos(angle) * cols + np.sin(angle) * rows)
+    gradient = (gradient - gradient.min()) / max(np.ptp(gradient), 1e-6)
+    light = 1 - strength * gradient
+    centre, radius = rng.uniform(0, 1, 2), rng.uniform(0.2, 0.5)
+    shadow = np.exp(-((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2) / (2 * radius**2))
+    return (light * (1 - strength * 0.5 * shadow)).astype(np.float32)
+
+
+def compose(alpha: np.ndarray, paper: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """RGB floats: ink over paper, by coverage."""
+    return paper * (1 - alpha[..., None]) + ink * alpha[..., None]
+
+
+def to_image(rgb: np.ndarray) -> Image.Image:
+    return Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
+
+
+def jpeg(image: Image.Image, rng: Rng) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=int(rng.integers(60, 92)))
+    return buffer.getvalue()
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def paint(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    side = int(rng.integers(200, 500))
+    alpha = stroke_alpha(digit, int(side * rng.uniform(0.5, 0.85)), rng.uniform(0.0, 0.05))
+    coverage = place(alpha, (side, side), rng)
+    ink = np.array([0, 0, 0]) if rng.random() < 0.6 else rng.uniform(0, 0.5, 3)
+    return png(to_image(compose(coverage, np.ones(3), ink))), "png"
+
+
+def photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    height, width = int(rng.integers(600, 1400)), int(rng.integers(600, 1400))
+    alpha = stroke_alpha(digit, int(min(height, width) * rng.uniform(0.3, 0.7)),
+                         rng.uniform(-0.01, 0.03))
+    alpha = ndimage.gaussian_filter(alpha, rng.uniform(0.5, 2.0))
+    coverage = place(alpha, (height, width), rng)
+    paper = rng.uniform(0.75, 0.95) * np.array([1.0, rng.uniform(0.93, 1.0), rng.uniform(0.8, 1.0)])
+    ink = rng.choice([[0.1, 0.1, 0.15], [0.1, 0.15, 0.45], [0.05, 0.05, 0.05]]) * rng.uniform(0.8, 1.5)
+    rgb = compose(coverage, paper, ink) * lighting((height, width), rng, rng.uniform(0.1, 0.45))[..., None]
+    rgb += rng.normal(0, rng.uniform(0.01, 0.04), rgb.shape)
+    return jpeg(to_image(rgb), rng), "jpg"
+
+
+def transparent(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    side = int(rng.integers(150, 400))
+    alpha = place(stroke_alpha(digit, int(side * rng.uniform(0.5, 0.85)), rng.uniform(0, 0.04)),
+                  (side, side), rng)
+    colour = np.zeros(3) if rng.random() < 0.7 else rng.uniform(0, 1, 3)
+    rgba = np.concatenate([np.broadcast_to(colour, (side, side, 3)), alpha[..., None]], axis=2)
+    return png(Image.fromarray((rgba * 255).round().astype(np.uint8), "RGBA")), "png"
+
+
+def white_on_black(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    side = int(rng.integers(56, 400))
+    alpha = place(stroke_alpha(digit, int(side * rng.uniform(0.5, 0.9)), rng.uniform(-0.01, 0.04)),
+                  (side, side), rng)
+    gray = Image.fromarray((alpha * 255).round().astype(np.uint8))
+    return png(gray), "png"
+
+
+def small_offcenter(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    height, width = int(rng.integers(500, 1000)), int(rng.integers(500, 1000))
+    alpha = stroke_alpha(digit, int(rng.integers(36, 80)), rng.uniform(0, 0.05))
+    coverage = place(alpha, (height, width), rng, margin=0.0)
+    return png(to_image(compose(coverage, np.ones(3), np.zeros(3)))), "png"
+
+
+def marker(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    side = int(rng.integers(300, 700))
+    alpha = stroke_alpha(digit, int(side * rng.uniform(0.5, 0.75)), rng.uniform(0.05, 0.09))
+    coverage = place(alpha, (side, side), rng)
+    ink = rng.choice([[0, 0, 0], [0.1, 0.1, 0.6], [0.6, 0.05, 0.05], [0.05, 0.4, 0.1]])
+    rgb = compose(coverage, np.array([0.97, 0.97, 0.95]), np.array(ink))
+    return jpeg(to_image(rgb + rng.normal(0, 0.01, rgb.shape)), rng), "jpg"
+
+
+def pencil(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    side = int(rng.integers(300, 800))
+    alpha = stroke_alpha(digit, int(side * rng.uniform(0.4, 0.8)), rng.uniform(-0.015, 0.005))
+    coverage = place(alpha, (side, side), rng) * rng.uniform(0.35, 0.6)
+    paper = rng.uniform(0.85, 0.97)
+    gray = paper * (1 - coverage) * lighting((side, side), rng, rng.uniform(0, 0.25))
+    gray += rng.normal(0, rng.uniform(0.005, 0.03), gray.shape)
+    return png(Image.fromarray((np.clip(gray, 0, 1) * 255).round().astype(np.uint8))), "png"
+
+
+def chalkboard(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    height, width = int(rng.integers(400, 900)), int(rng.integers(400, 900))
+    alpha = stroke_alpha(digit, int(min(height, width) * rng.uniform(0.4, 0.8)), rng.uniform(0, 0.04))
+    grain = np.clip(rng.normal(0.85, 0.15, alpha.shape), 0, 1)
+    coverage = place(alpha * grain, (height, width), rng)
+    board = rng.choice([[0.12, 0.22, 0.16], [0.1, 0.1, 0.1], [0.15, 0.15, 0.2]])
+    rgb = compose(coverage, np.array(board), np.array([0.92, 0.92, 0.9]))
+    rgb *= lighting((height, width), rng, rng.uniform(0, 0.3))[..., None]
+    return jpeg(to_image(rgb + rng.normal(0, 0.02, rgb.shape)), rng), "jpg"
+
+
+def scan(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    height, width = int(rng.integers(700, 1200)), int(rng.integers(500, 900))
+    alpha = stroke_alpha(digit, int(min(height, width) * rng.uniform(0.3, 0.6)), rng.uniform(0, 0.03))
+    coverage = ndimage.rotate(place(alpha, (height, width), rng), rng.uniform(-6, 6), reshape=False)
+    gray = 0.96 * (1 - np.clip(coverage, 0, 1) * 0.85) + rng.normal(0, 0.015, (height, width))
+    image = Image.fromarray((np.clip(gray, 0, 1) * 255).round().astype(np.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, "TIFF", compression="tiff_lzw")
+    return buffer.getvalue(), "tif"
+
+
+def other_format(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """The same kind of drawing in a format or mode that trips up naive code."""
+    side = int(rng.integers(120, 400))
+    coverage = place(stroke_alpha(digit, int(side * 0.7), rng.uniform(0, 0.04)), (side, side), rng)
+    gray = to_image(compose(coverage, np.ones(3), np.zeros(3))).convert("L")
+    buffer = io.BytesIO()
+    choice = rng.integers(6)
+    if choice == 0:  # 16-bit grayscale PNG
+        Image.fromarray(np.asarray(gray).astype(np.uint16) * 257).save(buffer, "PNG")
+        return buffer.getvalue(), "png"
+    if choice == 1:  # CMYK JPEG
+        gray.convert("CMYK").save(buffer, "JPEG", quality=90)
+        return buffer.getvalue(), "jpg"
+    if choice == 2:  # palette GIF with a transparent background, two frames
+        frames = [gray.convert("P"), Image.new("P", gray.size, 0)]
+        frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:],
+                       transparency=int(np.asarray(frames[0])[0, 0]))
+        return buffer.getvalue(), "gif"
+    if choice == 3:  # phone JPEG stored sideways, upright only through EXIF
+        rotated = gray.convert("RGB").transpose(Image.Transpose.ROTATE_90)
+        exif = Image.Exif()
+        exif[0x0112] = 6  # "rotate 90 clockwise to display"
+        rotated.save(buffer, "JPEG", quality=90, exif=exif)
+        return buffer.getvalue(), "jpg"
+    if choice == 4:  # grayscale with alpha
+        la = Image.merge("LA", [Image.new("L", gray.size, 0), Image.fromarray(255 - np.asarray(gray))])
+        la.save(buffer, "PNG")
+        return buffer.getvalue(), "png"
+    gray.save(buffer, "WEBP", quality=85)
+    return buffer.getvalue(), "webp"
+
+
+KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
+    "paint": paint, "photo": photo, "transparent": transparent, "white_on_black": white_on_black,
+    "small_offcenter": small_offcenter, "marker": marker, "pencil": pencil,
+    "chalkboard": chalkboard, "scan": scan, "other_format": other_format,
+}
+
+
+def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0) -> list[dict]:
+    """Write `per_kind` images of every kind; return their label rows."""
+    mnist = load_mnist()
+    rng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, index = [], first_test_index
+    for kind, render in KINDS.items():
+        for number in range(per_kind):
+            digit, label = mnist.x_test[index], int(mnist.y_test[index])
+            data, extension = render(digit, rng)
+            name = f"{kind}_{number:03d}_{label}.{extension}"
+            (out_dir / name).write_bytes(data)
+            rows.append({"file": name, "digit": label, "kind": kind, "mnist_test_index": index})
+            index += 1
+    with open(out_dir / "labels.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--per-kind", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--first-test-index", type=int, default=0,
+                        help="MNIST test image to start from (sets do not overlap if these differ)")
+    args = parser.parse_args()
+    rows = write_set(args.out_dir, args.per_kind, args.seed, args.first_test_index)
+    print(f"wrote {len(rows)} images to {args.out_dir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Train a Conv2D / MaxPooling / Dropout network on MNIST.
+
+Leaves in the output directory (default models/): the model (mnist_model.h5),
+its per-epoch history.json, metrics.json with the test figures, and
+training_curves.png.
+
+    python mnist_cnn_with_dropout.py                      # the full training
+    python mnist_cnn_with_dropout.py --epochs 1 --limit 2000  # a quick try
+"""
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from mnist_digits.data import DataError, array_hashes, is_canonical, load_mnist
+from mnist_digits.files import CURVES_FILE, DEFAULT_OUTPUT_DIR, HISTORY_FILE, METRICS_FILE, MODEL_FILE, atomic_path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=12, help="passes over the training images (default 12)")
+    parser.add_argument("--batch-size", type=int, default=256, help="images per step (default 256)")
+    parser.add_argument("--seed", type=int, default=1, help="same seed, same model on the same machine (default 1)")
+    parser.add_argument("--data", type=Path, help="a Keras-format mnist.npz to use instead of the verified download")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="default models/")
+    parser.add_argument("--limit", type=int, metavar="N", help="train on the first N training images (a quick try)")
+    parser.add_argument("--show", action="store_true", help="open the training curves in a window at the end")
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "limit"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def run_metrics(args: argparse.Namespace, mnist, split, history: dict, test_figures: dict) -> dict:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    return {
+        **test_figures,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "train_images": len(split.x_train),
+        "validation_images": len(split.x_validation),
+        "training_seconds": round(sum(history["seconds"]), 1),
+        "data_source": mnist.source,
+        "canonical_mnist": is_canonical(mnist),
+        "data_sha256": array_hashes(mnist),
+        "versions": {"python": platform.python_version(), "keras": keras.__version__,
+                     "tensorflow": tf.__version__, "numpy": np.__version__},
+    }
+
+
+def save_outputs(output_dir: Path, model, history: dict, metrics: dict) -> None:
+    """Write every output under a temporary name, then rename them all into place."""
+    from mnist_digits.plots import training_curves
+
+    with ExitStack() as renames:
+        def staged(name: str) -> Path:
+            return renames.enter_context(atomic_path(output_dir / name))
+
+        absl_logger = logging.getLogger("absl")
+        level = absl_logger.level
+        absl_logger.setLevel(logging.ERROR)  # Keras calls .h5 "legacy"; it is what we promise
+        try:
+            model.save(staged(MODEL_FILE))
+        finally:
+            absl_logger.setLevel(level)
+        staged(HISTORY_FILE).write_text(json.dumps(history, indent=1) + "\n")
+        staged(METRICS_FILE).write_text(json.dumps(metrics, indent=1) + "\n")
+        training_curves(history).savefig(staged(CURVES_FILE), dpi=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        mnist = load_mnist(args.data)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"MNIST: {len(mnist.x_train)} training and {len(mnist.x_test)} test images from {mnist.source}")
+    if not is_canonical(mnist):
+        print("warning: these arrays are not the canonical MNIST; figures will not compare", file=sys.stderr)
+
+    from mnist_digits import training  # TensorFlow loads here, after the quick checks
+
+    split = training.split_for_training(mnist, args.limit)
+    print(f"Training on {len(split.x_train)} images, validating on {len(split.x_validation)}; "
+          f"the {len(mnist.x_test)} test images are used once, at the end.")
+    try:
+        started = time.perf_counter()
+        model, history = training.train(split, args.epochs, args.batch_size, args.seed)
+        print(f"Trained in {time.perf_counter() - started:.0f} s.")
+        test_figures = training.test(model, mnist)
+        metrics = run_metrics(args, mnist, split, history, test_figures)
+        save_outputs(args.output_dir, model, history, metrics)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: nothing written; the previous files in {args.output_dir}/ are intact",
+              file=sys.stderr)
+        return 130
+    print(f"Test accuracy {test_figures['test_accuracy']:.2%}, test loss {test_figures['test_loss']:.4f}.")
+    print(f"Saved {MODEL_FILE}, {HISTORY_FILE}, {METRICS_FILE} and {CURVES_FILE} in {args.output_dir}/")
+    if args.show:
+        import matplotlib.pyplot as plt
+
+        plt.imshow(plt.imread(args.output_dir / CURVES_FILE))
+        plt.axis("off")
+        plt.show()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

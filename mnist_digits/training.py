@@ -1,0 +1,137 @@
+"""Training and testing the CNN: data pipeline, augmentation, schedule."""
+
+import math
+import time
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_digits.data import Mnist
+from mnist_digits.model import IMAGE_SIZE, build_model, to_model_input
+
+VALIDATION_SIZE = 5000
+PEAK_LEARNING_RATE = 3e-3
+
+
+class Split(NamedTuple):
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_validation: np.ndarray
+    y_validation: np.ndarray
+
+
+def split_for_training(mnist: Mnist, train_limit: int | None = None) -> Split:
+    """Hold out the last VALIDATION_SIZE training images for validation.
+
+    `train_limit` keeps only the first images of each part, for smoke runs.
+    The test images are not touched here: they are for the final figure only.
+    """
+    x, y = to_model_input(mnist.x_train), mnist.y_train.astype(np.int32)
+    validation_size = min(VALIDATION_SIZE, len(x) // 10)
+    x_train, y_train = x[:-validation_size], y[:-validation_size]
+    x_validation, y_validation = x[-validation_size:], y[-validation_size:]
+    if train_limit:
+        x_train, y_train = x_train[:train_limit], y_train[:train_limit]
+        validation_limit = max(1, train_limit // 10)
+        x_validation, y_validation = x_validation[:validation_limit], y_validation[:validation_limit]
+    return Split(x_train, y_train, x_validation, y_validation)
+
+
+def random_affine(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """Rotate, scale, shear and shift each image a little, as handwriting varies."""
+    count = tf.shape(images)[0]
+    seeds = tf.random.experimental.stateless_split(seed, 5)
+
+    def uniform(index: int, limit: float) -> tf.Tensor:
+        return tf.random.stateless_uniform([count], seeds[index], -limit, limit)
+
+    angle, shear = uniform(0, math.radians(10)), uniform(1, 0.15)
+    scale_x, scale_y = 1 + uniform(2, 0.1), 1 + uniform(3, 0.1)
+    shift = tf.random.stateless_uniform([count, 2], seeds[4], -2.0, 2.0)
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    # The transform maps each output pixel to the input pixel it samples.
+    a0, a1 = cos * scale_x, cos * shear - sin * scale_y
+    b0, b1 = sin * scale_x, sin * shear + cos * scale_y
+    centre = (IMAGE_SIZE - 1) / 2
+    a2 = centre - a0 * centre - a1 * centre + shift[:, 0]
+    b2 = centre - b0 * centre - b1 * centre + shift[:, 1]
+    zeros = tf.zeros_like(a0)
+    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=[IMAGE_SIZE, IMAGE_SIZE],
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT",
+    )
+
+
+def training_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Shuffled, augmented batches; the same seed gives the same batches."""
+    batches = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+    )
+    batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    return (
+        tf.data.Dataset.zip(batches, batch_seeds)
+        .map(lambda batch, batch_seed: (random_affine(batch[0], batch_seed), batch[1]))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Adds the learning rate and the epoch's seconds to Keras's logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.started = time.perf_counter()
+        self.learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = self.learning_rate
+            logs["seconds"] = time.perf_counter() - self.started
+
+
+def compile_model(model: keras.Model, steps: int) -> None:
+    """Adam with a one-epoch-ish warm-up, then cosine decay to zero."""
+    warmup_steps = max(1, steps // 10)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=PEAK_LEARNING_RATE / 10,
+        decay_steps=steps - warmup_steps,
+        warmup_target=PEAK_LEARNING_RATE,
+        warmup_steps=warmup_steps,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def train(split: Split, epochs: int, batch_size: int, seed: int):
+    """Build and train the model; return it and Keras's per-epoch history."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    model = build_model()
+    steps_per_epoch = math.ceil(len(split.x_train) / batch_size)
+    compile_model(model, steps_per_epoch * epochs)
+    history = model.fit(
+        training_dataset(split.x_train, split.y_train, batch_size, seed).repeat(),
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        shuffle=False,  # the dataset shuffles itself, reproducibly
+        validation_data=(split.x_validation, split.y_validation),
+        validation_batch_size=1000,
+        callbacks=[EpochLog()],
+        verbose="auto",
+    )
+    return model, history.history
+
+
+def test(model: keras.Model, mnist: Mnist) -> dict[str, float]:
+    """Loss and accuracy on the 10,000 test images."""
+    loss, accuracy = model.evaluate(
+        to_model_input(mnist.x_test), mnist.y_test.astype(np.int32), batch_size=1000, verbose=0
+    )
+    return {"test_loss": float(loss), "test_accuracy": float(accuracy)}

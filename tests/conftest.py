@@ -1,0 +1,31 @@
+"""Shared fixtures: the real MNIST, and one small model trained once per session."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    from mnist_digits.data import load_mnist
+
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory, mnist) -> Path:
+    """Output folder of a real training run on a small slice (seconds, not minutes)."""
+    import mnist_cnn_with_dropout
+
+    output_dir = tmp_path_factory.mktemp("smoke_run")
+    code = mnist_cnn_with_dropout.main(
+        ["--epochs", "2", "--limit", "4096", "--batch-size", "64", "--output-dir", str(output_dir)])
+    assert code == 0
+    return output_dir

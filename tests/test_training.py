@@ -1,0 +1,97 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import mnist_cnn_with_dropout
+from mnist_digits.files import CURVES_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
+from mnist_digits.model import INPUT_SHAPE, build_model, to_model_input
+
+
+def test_the_model_takes_mnist_images_and_gives_ten_probabilities():
+    model = build_model()
+    assert model.input_shape == (None, *INPUT_SHAPE)
+    assert model.output_shape == (None, 10)
+    probabilities = model.predict(np.zeros((3, *INPUT_SHAPE), np.float32), verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_model_input_is_keras_mnist_scaling():
+    images = np.array([[[0, 255] * 14] * 28], dtype=np.uint8)
+    x = to_model_input(images)
+    assert x.shape == (1, 28, 28, 1) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+
+
+def test_a_smoke_training_leaves_every_output_with_sane_contents(smoke_run):
+    assert {MODEL_FILE, HISTORY_FILE, METRICS_FILE, CURVES_FILE} <= {p.name for p in smoke_run.iterdir()}
+    assert not [p for p in smoke_run.iterdir() if "partial" in p.name]
+    history = json.loads((smoke_run / HISTORY_FILE).read_text())
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"):
+        assert len(history[key]) == 2, key
+    assert history["loss"][1] < history["loss"][0]
+    metrics = json.loads((smoke_run / METRICS_FILE).read_text())
+    assert 0.8 < metrics["test_accuracy"] <= 1 and metrics["test_loss"] > 0
+    assert metrics["canonical_mnist"] is True and metrics["train_images"] == 4096
+    assert metrics["epochs"] == 2 and metrics["seed"] == 1
+    assert set(metrics["versions"]) == {"python", "keras", "tensorflow", "numpy"}
+    with Image.open(smoke_run / CURVES_FILE) as curves:
+        assert curves.width > 600 and curves.height > 200
+
+
+def test_the_saved_h5_reloads_and_predicts_exactly_as_before(mnist, tmp_path):
+    import keras
+
+    from mnist_digits import training
+
+    split = training.split_for_training(mnist, train_limit=512)
+    model, history = training.train(split, epochs=1, batch_size=128, seed=3)
+    mnist_cnn_with_dropout.save_outputs(tmp_path, model, history, {"test": True})
+    reloaded = keras.saving.load_model(tmp_path / MODEL_FILE)
+    images = to_model_input(mnist.x_test[:500])
+    np.testing.assert_array_equal(model.predict(images, verbose=0), reloaded.predict(images, verbose=0))
+
+
+def test_the_same_seed_trains_the_same_model(mnist):
+    from mnist_digits import training
+
+    split = training.split_for_training(mnist, train_limit=512)
+    first, _ = training.train(split, epochs=1, batch_size=128, seed=5)
+    second, _ = training.train(split, epochs=1, batch_size=128, seed=5)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+class FakeModel:
+    def save(self, path):
+        path.write_bytes(b"new model")
+
+
+def test_an_interrupted_save_leaves_the_previous_files_intact(tmp_path, monkeypatch):
+    from mnist_digits import plots
+
+    for name in (MODEL_FILE, HISTORY_FILE, METRICS_FILE):
+        (tmp_path / name).write_text(f"old {name}")
+
+    def interrupt(history):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "training_curves", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        mnist_cnn_with_dropout.save_outputs(tmp_path, FakeModel(), {"loss": [1.0]}, {})
+    for name in (MODEL_FILE, HISTORY_FILE, METRICS_FILE):
+        assert (tmp_path / name).read_text() == f"old {name}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([MODEL_FILE, HISTORY_FILE, METRICS_FILE])
+
+
+def test_ctrl_c_during_training_says_the_old_model_is_kept_and_exits_non_zero(tmp_path, monkeypatch, capsys):
+    from mnist_digits import training
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train", interrupt)
+    assert mnist_cnn_with_dropout.main(["--limit", "64", "--output-dir", str(tmp_path)]) == 130
+    assert "intact" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
