@@ -206,10 +206,67 @@ def other_format(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return buffer.getvalue(), "webp"
 
 
+def lined_paper(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A photo of a digit written on ruled notebook paper."""
+    height, width = int(rng.integers(500, 1000)), int(rng.integers(500, 1000))
+    spacing = int(rng.uniform(0.12, 0.2) * height)
+    alpha = stroke_alpha(digit, int(spacing * rng.uniform(1.6, 2.4)), rng.uniform(0, 0.03))
+    coverage = place(alpha, (height, width), rng)
+    rules = np.zeros((height, width), np.float32)
+    rules[spacing // 2::spacing] = 1
+    rules = ndimage.gaussian_filter(rules, 0.8) * rng.uniform(0.4, 0.8)
+    rgb = compose(rules / max(rules.max(), 1e-6) * 0.5, np.array([0.96, 0.96, 0.93]), np.array([0.55, 0.7, 0.95]))
+    rgb = compose(coverage, rgb, np.array([0.08, 0.08, 0.2]))
+    rgb *= lighting((height, width), rng, rng.uniform(0.05, 0.3))[..., None]
+    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+
+
+def photo_on_table(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A phone photo where the sheet does not fill the frame: table at the edges."""
+    height, width = int(rng.integers(600, 1200)), int(rng.integers(600, 1200))
+    top, left = int(rng.uniform(0.03, 0.15) * height), int(rng.uniform(0.03, 0.15) * width)
+    bottom, right = height - int(rng.uniform(0.03, 0.15) * height), width - int(rng.uniform(0.03, 0.15) * width)
+    sheet = np.zeros((height, width), np.float32)
+    sheet[top:bottom, left:right] = 1
+    sheet = ndimage.gaussian_filter(sheet, 2)
+    alpha = stroke_alpha(digit, int((bottom - top) * rng.uniform(0.35, 0.6)), rng.uniform(0, 0.03))
+    coverage = np.zeros((height, width), np.float32)
+    coverage[top:bottom, left:right] = place(alpha, (bottom - top, right - left), rng, margin=0.2)
+    table = rng.choice([[0.35, 0.22, 0.12], [0.15, 0.15, 0.15], [0.6, 0.55, 0.5]])
+    rgb = compose(sheet, np.array(table), np.array([0.92, 0.91, 0.88]))
+    rgb = compose(coverage, rgb, np.array([0.1, 0.1, 0.12]))
+    rgb *= lighting((height, width), rng, rng.uniform(0.05, 0.3))[..., None]
+    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+
+
+def hard_shadow(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A photo half in the shadow of the phone or a hand: a sharp-edged dark region."""
+    side = int(rng.integers(500, 1000))
+    alpha = stroke_alpha(digit, int(side * rng.uniform(0.4, 0.7)), rng.uniform(0, 0.03))
+    coverage = place(alpha, (side, side), rng)
+    rows, cols = np.mgrid[0:side, 0:side]
+    angle = rng.uniform(0, 2 * np.pi)
+    edge = (np.cos(angle) * (cols - side / 2) + np.sin(angle) * (rows - side / 2)) + rng.uniform(-0.2, 0.2) * side
+    shade = 1 - rng.uniform(0.35, 0.6) * (ndimage.gaussian_filter((edge > 0).astype(np.float32), 3))
+    rgb = compose(coverage, np.array([0.93, 0.92, 0.9]), np.array([0.1, 0.1, 0.15])) * shade[..., None]
+    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+
+
+def tiny_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """Drawn with a hard one-pixel pencil on a small canvas (no anti-aliasing)."""
+    side = int(rng.integers(28, 72))
+    alpha = stroke_alpha(digit, int(side * rng.uniform(0.6, 0.85)), rng.uniform(-0.01, 0.03))
+    coverage = place(alpha, (side, side), rng) > 0.5
+    gray = np.where(coverage, 0, 255).astype(np.uint8)
+    return png(Image.fromarray(gray).convert("RGB")), "png"
+
+
 KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
     "paint": paint, "photo": photo, "transparent": transparent, "white_on_black": white_on_black,
     "small_offcenter": small_offcenter, "marker": marker, "pencil": pencil,
     "chalkboard": chalkboard, "scan": scan, "other_format": other_format,
+    "lined_paper": lined_paper, "photo_on_table": photo_on_table, "hard_shadow": hard_shadow,
+    "tiny_canvas": tiny_canvas,
 }
 
 

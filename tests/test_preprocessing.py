@@ -1,0 +1,177 @@
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from mnist_digits.preprocessing import ImageError, preprocess_file
+
+
+def large_drawing(digit: np.ndarray, side: int = 280) -> np.ndarray:
+    """An MNIST digit drawn large, dark ink on white paper (uint8)."""
+    up = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC))
+    return 255 - up
+
+
+def save(tmp_path, image: Image.Image, name: str, **options):
+    path = tmp_path / name
+    image.save(path, **options)
+    return path
+
+
+@pytest.fixture(scope="module")
+def test_digits(mnist):
+    return mnist.x_test[:20]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two digits, blind to sub-pixel shifts (thin strokes are fragile)."""
+    return float(np.corrcoef(ndimage.gaussian_filter(a.astype(float), 1).ravel(),
+                             ndimage.gaussian_filter(b.astype(float), 1).ravel())[0, 1])
+
+
+def assert_mnist_like(x: np.ndarray):
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert x.min() == 0 and x.max() == pytest.approx(1, abs=0.02)
+    rows, cols = np.nonzero(x > 0.05)
+    assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 in (20, 21, 22)
+    centre = ndimage.center_of_mass(x)
+    assert abs(centre[0] - 14) <= 0.5 and abs(centre[1] - 14) <= 0.5
+
+
+def test_an_mnist_digit_drawn_large_comes_back_close_to_the_original(test_digits, tmp_path):
+    correlations = []
+    for index, digit in enumerate(test_digits):
+        x = preprocess_file(save(tmp_path, Image.fromarray(large_drawing(digit)), f"{index}.png"))
+        assert_mnist_like(x)
+        correlations.append(similarity(x, digit / 255))
+    assert np.median(correlations) > 0.95 and min(correlations) > 0.85
+
+
+def test_polarity_is_read_from_the_image(test_digits, tmp_path):
+    dark_on_light = Image.fromarray(large_drawing(test_digits[0]))
+    light_on_dark = Image.fromarray(255 - large_drawing(test_digits[0]))
+    a = preprocess_file(save(tmp_path, dark_on_light, "a.png"))
+    b = preprocess_file(save(tmp_path, light_on_dark, "b.png"))
+    np.testing.assert_allclose(a, b, atol=0.05)
+
+
+def test_a_transparent_background_is_ink_on_nothing_not_a_black_square(test_digits, tmp_path):
+    ink = 255 - large_drawing(test_digits[1])
+    rgba = np.zeros((*ink.shape, 4), np.uint8)
+    rgba[..., 3] = ink  # black strokes, fully transparent paper (RGB all zero)
+    x = preprocess_file(save(tmp_path, Image.fromarray(rgba, "RGBA"), "t.png"))
+    opaque = preprocess_file(save(tmp_path, Image.fromarray(255 - ink), "o.png"))
+    np.testing.assert_allclose(x, opaque, atol=0.05)
+
+
+def test_uneven_light_and_tinted_paper_are_removed(test_digits, tmp_path):
+    light = np.linspace(0.45, 1.0, 280)[None, :, None]  # a shadow across the page
+    paper = np.array([0.95, 0.9, 0.75])  # yellowish
+    similarities = []
+    for index, digit in enumerate(test_digits[:10]):
+        drawing = large_drawing(digit)
+        rgb = (drawing[..., None].astype(np.float32) / 255) * paper * light
+        photo = save(tmp_path, Image.fromarray((rgb * 255).astype(np.uint8)), f"p{index}.jpg", quality=80)
+        clean = save(tmp_path, Image.fromarray(drawing), f"c{index}.png")
+        similarities.append(similarity(preprocess_file(photo), preprocess_file(clean)))
+    assert np.median(similarities) > 0.93 and min(similarities) > 0.85
+
+
+def test_a_small_digit_off_centre_in_a_large_image_is_found_and_centred(test_digits, tmp_path):
+    page = np.full((1500, 2000), 255, np.uint8)
+    page[100:160, 1700:1760] = large_drawing(test_digits[3], side=60)
+    x = preprocess_file(save(tmp_path, Image.fromarray(page), "small.png"))
+    assert_mnist_like(x)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "P", "CMYK", "I;16", "1"])
+def test_every_mode_pillow_reads_gives_the_same_digit(test_digits, tmp_path, mode):
+    gray = Image.fromarray(large_drawing(test_digits[4]))
+    reference = preprocess_file(save(tmp_path, gray, "gray.png"))
+    if mode == "I;16":
+        image = Image.fromarray(np.asarray(gray).astype(np.uint16) * 257)
+    elif mode == "1":
+        image = gray.point(lambda v: 255 if v > 127 else 0).convert("1")
+    else:
+        image = gray.convert(mode)
+    path = save(tmp_path, image, "m.tiff" if mode == "CMYK" else "m.png")
+    tolerance = 0.25 if mode == "1" else 0.05
+    assert np.abs(preprocess_file(path) - reference).mean() < tolerance
+
+
+def test_exif_orientation_is_honoured(test_digits, tmp_path):
+    upright = Image.fromarray(large_drawing(test_digits[5])).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated; "rotate 90 clockwise to display"
+    path = save(tmp_path, upright.transpose(Image.Transpose.ROTATE_90), "phone.jpg", exif=exif, quality=95)
+    reference = preprocess_file(save(tmp_path, upright, "upright.jpg", quality=95))
+    np.testing.assert_allclose(preprocess_file(path), reference, atol=0.1)
+
+
+def test_an_animated_gif_is_read_from_its_first_frame(test_digits, tmp_path):
+    first = Image.fromarray(large_drawing(test_digits[6])).convert("P")
+    second = Image.fromarray(large_drawing(test_digits[7])).convert("P")
+    path = tmp_path / "anim.gif"
+    first.save(path, save_all=True, append_images=[second])
+    reference = preprocess_file(save(tmp_path, Image.fromarray(large_drawing(test_digits[6])), "f.png"))
+    np.testing.assert_allclose(preprocess_file(path), reference, atol=0.05)
+
+
+def test_a_huge_photo_works(test_digits, tmp_path):
+    photo = Image.fromarray(large_drawing(test_digits[8], side=3000)).convert("RGB")
+    photo = photo.resize((6000, 4000))
+    assert_mnist_like(preprocess_file(save(tmp_path, photo, "huge.jpg", quality=85)))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def truncated(image: Image.Image, format: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format)
+    return buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "not an image file"),
+    (b"hello, I am text pretending to be a PNG\n", "not an image file"),
+    ("truncated PNG", "cannot decode image"),
+    ("truncated JPEG", "cannot decode image"),
+    (png_header_only(100_000, 100_000), "too large"),
+    ("1x1", "no digit found"),
+    ("blank page", "no digit found"),
+    ("noisy blank photo", "no digit found"),
+])
+def test_bad_images_get_a_clear_error(tmp_path, content, message):
+    rng = np.random.default_rng(0)
+    drawing = Image.fromarray(rng.integers(0, 255, (200, 200), dtype=np.uint8))
+    contents = {
+        "truncated PNG": truncated(drawing, "PNG"),
+        "truncated JPEG": truncated(drawing, "JPEG"),
+        "1x1": truncated(Image.new("L", (1, 1), 255), "PNG") and None,
+    }
+    path = tmp_path / "bad.png"
+    if content == "1x1":
+        Image.new("L", (1, 1), 0).save(path)
+    elif content == "blank page":
+        Image.new("RGB", (800, 600), (250, 250, 245)).save(path)
+    elif content == "noisy blank photo":
+        paper = 200 + rng.normal(0, 4, (600, 800)) + np.linspace(0, 40, 800)[None, :]
+        Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).save(path := tmp_path / "blank.jpg")
+    else:
+        path.write_bytes(contents.get(content, content))
+    with pytest.raises(ImageError, match=message):
+        preprocess_file(path)
+
+
+def test_a_missing_file_says_so(tmp_path):
+    with pytest.raises(ImageError, match="no such file"):
+        preprocess_file(tmp_path / "nope.png")
