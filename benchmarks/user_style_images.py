@@ -8,7 +8,10 @@ re-inked with a chosen stroke thickness.
 
     python benchmarks/user_style_images.py OUT_DIR --per-kind 50 --seed 1
 
-writes OUT_DIR/<kind>_<n>_<digit>.<ext> and OUT_DIR/labels.csv.
+writes OUT_DIR/<kind>_<n>_<digit>.<ext> and OUT_DIR/labels.csv. samples/ was
+made with `samples --per-kind 2 --seed 2026 --handwritten-digit --kinds`
+and every kind but hard_shadow (MNIST test images 0-26; the benchmarks' own
+sets start further into the test set).
 """
 
 import argparse
@@ -24,6 +27,7 @@ from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_digits.data import load_mnist  # noqa: E402
+from mnist_digits.preprocessing import enable_heif  # noqa: E402
 
 Rng = np.random.Generator
 
@@ -180,7 +184,7 @@ def other_format(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     coverage = place(stroke_alpha(digit, int(side * 0.7), rng.uniform(0, 0.04)), (side, side), rng)
     gray = to_image(compose(coverage, np.ones(3), np.zeros(3))).convert("L")
     buffer = io.BytesIO()
-    choice = rng.integers(6)
+    choice = rng.integers(7)
     if choice == 0:  # 16-bit grayscale PNG
         Image.fromarray(np.asarray(gray).astype(np.uint16) * 257).save(buffer, "PNG")
         return buffer.getvalue(), "png"
@@ -202,6 +206,10 @@ def other_format(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
         la = Image.merge("LA", [Image.new("L", gray.size, 0), Image.fromarray(255 - np.asarray(gray))])
         la.save(buffer, "PNG")
         return buffer.getvalue(), "png"
+    if choice == 5:  # iPhone photo format
+        enable_heif()
+        gray.convert("RGB").save(buffer, "HEIF", quality=85)
+        return buffer.getvalue(), "heic"
     gray.save(buffer, "WEBP", quality=85)
     return buffer.getvalue(), "webp"
 
@@ -270,20 +278,26 @@ KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
 }
 
 
-def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0) -> list[dict]:
-    """Write `per_kind` images of every kind; return their label rows."""
+def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0,
+              handwritten_digit: bool = False, kinds: list[str] | None = None) -> list[dict]:
+    """Write `per_kind` images of every kind; return their label rows.
+
+    With `handwritten_digit`, also a paint-style handwritten_digit.png, the
+    example file that the original script's instructions name.
+    """
     mnist = load_mnist()
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, index = [], first_test_index
-    for kind, render in KINDS.items():
-        for number in range(per_kind):
-            digit, label = mnist.x_test[index], int(mnist.y_test[index])
-            data, extension = render(digit, rng)
-            name = f"{kind}_{number:03d}_{label}.{extension}"
-            (out_dir / name).write_bytes(data)
-            rows.append({"file": name, "digit": label, "kind": kind, "mnist_test_index": index})
-            index += 1
+    jobs = [(kind, f"{kind}_{number:03d}") for kind in kinds or KINDS for number in range(per_kind)]
+    if handwritten_digit:
+        jobs.insert(0, ("paint", "handwritten_digit"))
+    rows = []
+    for index, (kind, stem) in enumerate(jobs, start=first_test_index):
+        digit, label = mnist.x_test[index], int(mnist.y_test[index])
+        data, extension = KINDS[kind](digit, rng)
+        name = f"{stem}.{extension}" if stem == "handwritten_digit" else f"{stem}_{label}.{extension}"
+        (out_dir / name).write_bytes(data)
+        rows.append({"file": name, "digit": label, "kind": kind, "mnist_test_index": index})
     with open(out_dir / "labels.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -298,8 +312,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first-test-index", type=int, default=0,
                         help="MNIST test image to start from (sets do not overlap if these differ)")
+    parser.add_argument("--handwritten-digit", action="store_true", help="also write handwritten_digit.png")
+    parser.add_argument("--kinds", nargs="+", choices=list(KINDS), help="only these kinds (default: all)")
     args = parser.parse_args()
-    rows = write_set(args.out_dir, args.per_kind, args.seed, args.first_test_index)
+    rows = write_set(args.out_dir, args.per_kind, args.seed, args.first_test_index, args.handwritten_digit,
+                     args.kinds)
     print(f"wrote {len(rows)} images to {args.out_dir}")
 
 

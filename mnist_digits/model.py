@@ -35,7 +35,7 @@ def build_model():  # -> keras.Model; keras is imported late because it is slow 
             keras.Input(INPUT_SHAPE),
             *conv_block(16, 3),
             layers.MaxPooling2D(),
-            *conv_block(32, 3),
+            *conv_block(48, 3),
             *conv_block(128, 3),
             layers.MaxPooling2D(),
             layers.Flatten(),

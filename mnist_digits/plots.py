@@ -1,5 +1,6 @@
-"""Training curves, drawn the same way by the trainer and the notebook."""
+"""The figures of a training run, drawn the same way by the trainer and the notebook."""
 
+import numpy as np
 from matplotlib.figure import Figure
 
 
@@ -24,4 +25,33 @@ def training_curves(history: dict[str, list[float]]) -> Figure:
         rate_axes.plot(epochs, history["learning_rate"], "o-", color="tab:green")
     rate_axes.set(xlabel="Epoch", ylabel="Learning rate", title="Learning rate (start of epoch)")
     rate_axes.grid(alpha=0.3)
+    return figure
+
+
+def confusion_figure(counts) -> Figure:
+    """The confusion matrix, errors made visible on a log colour scale."""
+    from matplotlib.colors import LogNorm
+
+    figure = Figure(figsize=(6.5, 5.5), layout="constrained")
+    axes = figure.subplots()
+    image = axes.imshow(counts + 1, cmap="Blues", norm=LogNorm())
+    for (true, predicted), count in np.ndenumerate(counts):
+        if count:
+            colour = "white" if true == predicted else "black"
+            axes.text(predicted, true, str(count), ha="center", va="center", fontsize=7, color=colour)
+    axes.set(xlabel="Predicted digit", ylabel="True digit", title="Confusion matrix (test set)",
+             xticks=range(10), yticks=range(10))
+    figure.colorbar(image, ax=axes, label="images + 1 (log scale)")
+    return figure
+
+
+def digit_grid(images, captions: list[str], columns: int = 10) -> Figure:
+    """Small 28x28 images in a grid, each with a caption."""
+    rows = max(1, -(-len(images) // columns))
+    figure = Figure(figsize=(columns * 1.1, rows * 1.3), layout="constrained")
+    for index, axes in enumerate(figure.subplots(rows, columns, squeeze=False).ravel()):
+        axes.axis("off")
+        if index < len(images):
+            axes.imshow(images[index], cmap="gray", vmin=0, vmax=1 if images[index].max() <= 1 else 255)
+            axes.set_title(captions[index], fontsize=8)
     return figure

@@ -7,6 +7,7 @@ before imitating that we undo what the camera and the paper did: orientation,
 transparency, ink polarity, uneven light, paper tint and noise.
 """
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -27,12 +28,28 @@ COARSE_STROKE_LIMIT = 1 / 3
 FINE_STROKE_LIMIT = 0.6
 # Ink that differs from the paper by less than this is taken for noise.
 MIN_INK_CONTRAST = 0.12
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp",
-                  ".ppm", ".pgm", ".pbm", ".pnm", ".ico", ".jfif"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif",
+                  ".avif", ".ppm", ".pgm", ".pbm", ".pnm", ".ico", ".jfif"}
 
 
 class ImageError(Exception):
     """The image could not be read or holds no digit; the message says why."""
+
+
+@functools.cache
+def enable_heif() -> None:
+    """Let Pillow read HEIC/HEIF, the format of iPhone photos (a plugin: loaded when needed)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
+def open_image(path: Path) -> Image.Image:
+    try:
+        return Image.open(path)
+    except UnidentifiedImageError:
+        enable_heif()
+        return Image.open(path)
 
 
 def load_image(path: Path) -> Image.Image:
@@ -40,7 +57,7 @@ def load_image(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = open_image(path)
             if image.format == "JPEG":
                 # Decode huge photos at a reduced scale: much faster, same result.
                 image.draft(image.mode, (4 * COARSE_SIDE, 4 * COARSE_SIDE))

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_digits.preprocessing import ImageError, preprocess_file
+from mnist_digits.preprocessing import ImageError, enable_heif, preprocess_file
 
 
 def large_drawing(digit: np.ndarray, side: int = 280) -> np.ndarray:
@@ -119,6 +119,13 @@ def test_an_animated_gif_is_read_from_its_first_frame(test_digits, tmp_path):
     first.save(path, save_all=True, append_images=[second])
     reference = preprocess_file(save(tmp_path, Image.fromarray(large_drawing(test_digits[6])), "f.png"))
     np.testing.assert_allclose(preprocess_file(path), reference, atol=0.05)
+
+
+def test_an_iphone_heic_photo_is_read(test_digits, tmp_path):
+    drawing = Image.fromarray(large_drawing(test_digits[9])).convert("RGB")
+    reference = preprocess_file(save(tmp_path, drawing, "d.png"))
+    enable_heif()  # to write one here
+    assert np.abs(preprocess_file(save(tmp_path, drawing, "d.heic", quality=90)) - reference).mean() < 0.05
 
 
 def test_a_huge_photo_works(test_digits, tmp_path):
