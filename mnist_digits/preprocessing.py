@@ -209,7 +209,7 @@ def locate_digit(coarse: np.ndarray) -> tuple[bool, float, np.ndarray]:
     # Ink is darker, relative to its paper, than a shadow: at least half as
     # dark as the strongest ink (a faint pencil is faint all over).
     strongest = float(np.percentile(strength, 99.5))
-    threshold = max(otsu_threshold(strength), MIN_INK_CONTRAST, 0.5 * strongest)
+    threshold = max(otsu_threshold(strength), MIN_INK_CONTRAST, 0.6 * strongest)
     mask = digit_mask(strength > threshold)
     if not mask.any():
         raise ImageError("no digit found")
