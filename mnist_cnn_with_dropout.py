@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import platform
+import signal
 import sys
 import time
 from contextlib import ExitStack
@@ -84,6 +85,7 @@ def save_outputs(output_dir: Path, model, history: dict, metrics: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops as cleanly as Ctrl-C
     try:
         mnist = load_mnist(args.data)
     except DataError as error:

@@ -30,7 +30,3 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         temporary.unlink(missing_ok=True)
 
-
-def write_text_atomically(path: Path, text: str) -> None:
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
