@@ -10,7 +10,7 @@ def training_curves(history: dict[str, list[float]]) -> Figure:
     # Figure() rather than pyplot: no GUI backend, so it works headless.
     figure = Figure(figsize=(13, 4), layout="constrained")
     loss_axes, accuracy_axes, rate_axes = figure.subplots(1, 3)
-    for axes, metric, label in [(loss_axes, "loss", "Loss (cross-entropy)"),
+    for axes, metric, label in [(loss_axes, "loss", "Loss (cross-entropy, smoothed labels)"),
                                 (accuracy_axes, "accuracy", "Accuracy")]:
         axes.plot(epochs, history[metric], "o-", label="training")
         axes.plot(epochs, history[f"val_{metric}"], "s-", label="validation")

@@ -59,8 +59,9 @@ def load_image(path: Path) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = open_image(path)
             if image.format == "JPEG":
-                # Decode huge photos at a reduced scale: much faster, same result.
-                image.draft(image.mode, (4 * COARSE_SIDE, 4 * COARSE_SIDE))
+                # Decode big photos at 1/2, 1/4 or 1/8 scale, keeping at least
+                # twice the coarse size: several times faster, the same digit.
+                image.draft(image.mode, (2 * COARSE_SIDE, 2 * COARSE_SIDE))
             image = ImageOps.exif_transpose(image)
             image.load()
     except FileNotFoundError:
@@ -123,10 +124,18 @@ def paper_level(gray: np.ndarray, dark_ink: bool, size: int) -> np.ndarray:
     return morphology(gray, size=(size, size))
 
 
+def quantiles(values: np.ndarray, fractions: list[float]) -> list[float]:
+    """Values at these fractions of the sorted values: np.percentile without its overhead."""
+    flat = values.ravel()
+    ranks = [min(len(flat) - 1, int(fraction * len(flat))) for fraction in fractions]
+    ordered = np.partition(flat, ranks)
+    return [float(ordered[rank]) for rank in ranks]
+
+
 def ink_is_dark(gray: np.ndarray) -> bool:
     """Paper covers most of an image, so the median is paper; the ink lies
     on whichever side of it the extreme pixels reach further."""
-    low, median, high = np.percentile(gray, [0.5, 50, 99.5])
+    low, median, high = quantiles(gray, [0.005, 0.5, 0.995])
     return median - low >= high - median
 
 
@@ -142,8 +151,9 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
 
 def otsu_threshold(values: np.ndarray) -> float:
     """The threshold that best separates two groups of values in [0, 1]."""
-    histogram, edges = np.histogram(values, bins=128, range=(0, 1))
-    weights = histogram.astype(np.float64)
+    bins = 128
+    weights = np.bincount(np.minimum(values.ravel() * bins, bins - 1).astype(np.intp), minlength=bins)
+    edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     below, total = np.cumsum(weights), weights.sum()
     sum_below, sum_total = np.cumsum(weights * centres), (weights * centres).sum()
@@ -168,6 +178,13 @@ def digit_mask(ink: np.ndarray) -> np.ndarray:
     candidates = inner_areas if inner_areas.max() >= 0.02 * areas.max() else areas
     keep = candidates >= 0.1 * candidates.max()
     return keep[labels - 1] & (labels > 0)
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """The mask with every enclosed hole filled (one labelling, not scipy's iterations)."""
+    labels, _ = ndimage.label(~mask)
+    outside = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return mask | ~np.isin(labels, outside)
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -208,7 +225,7 @@ def locate_digit(coarse: np.ndarray) -> tuple[bool, float, np.ndarray]:
         raise ImageError("no digit found")
     # Ink is darker, relative to its paper, than a shadow: at least half as
     # dark as the strongest ink (a faint pencil is faint all over).
-    strongest = float(np.percentile(strength, 99.5))
+    strongest, = quantiles(strength, [0.995])
     threshold = max(otsu_threshold(strength), MIN_INK_CONTRAST, 0.6 * strongest)
     mask = digit_mask(strength > threshold)
     if not mask.any():
@@ -243,12 +260,12 @@ def mnist_like(gray: Image.Image) -> np.ndarray:
     fine = ink_strength(pixels(gray, fine_size, region), dark_ink, stroke_limit)
 
     # Strokes wider than the coarse limit come out hollow there: fill them.
-    near_digit = ndimage.binary_fill_holes(ndimage.binary_dilation(mask))
+    near_digit = fill_holes(ndimage.maximum_filter(mask, size=3))
     near_digit = np.asarray(Image.fromarray(near_digit).resize(fine_size, Image.Resampling.NEAREST, box=box))
     ink = (fine > threshold) & near_digit
     if not ink.any():
         raise ImageError("no digit found")
-    stroke = float(np.percentile(fine[ink], 75))
+    stroke, = quantiles(fine[ink], [0.75])
     digit = np.clip((fine - threshold / 2) / max(stroke - threshold / 2, 1e-3), 0, 1) * near_digit
     left, top, right, bottom = bounding_box(ink)
     return centre_by_mass(fit_in_box(digit[top:bottom, left:right]))
