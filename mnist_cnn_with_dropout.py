@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chat
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12, help="passes over the training images (default 12)")
+    parser.add_argument("--epochs", type=int, default=10, help="passes over the training images (default 10)")
     parser.add_argument("--batch-size", type=int, default=256, help="images per step (default 256)")
     parser.add_argument("--seed", type=int, default=1, help="same seed, same model on the same machine (default 1)")
     parser.add_argument("--data", type=Path, help="a Keras-format mnist.npz to use instead of the verified download")

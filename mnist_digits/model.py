@@ -36,7 +36,7 @@ def build_model():  # -> keras.Model; keras is imported late because it is slow 
             *conv_block(16, 3),
             layers.MaxPooling2D(),
             *conv_block(48, 3),
-            *conv_block(128, 3),
+            *conv_block(64, 3),
             layers.MaxPooling2D(),
             layers.Flatten(),
             layers.Dropout(0.3),

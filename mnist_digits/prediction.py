@@ -2,10 +2,11 @@
 predict in batches, and keep going past the files that fail."""
 
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
@@ -69,13 +70,21 @@ def read_digit(path: Path) -> Result:
         return Result(path, error=f"cannot read image ({type(error).__name__}: {error})")
 
 
+def start_method() -> str:
+    """fork starts workers fastest, but is unsafe once TensorFlow's threads
+    run (the Keras fallback), and Windows has none."""
+    if "fork" in get_all_start_methods() and "tensorflow" not in sys.modules:
+        return "fork"
+    return "spawn"
+
+
 def read_digits(paths: list[Path]) -> Iterator[Result]:
     """Preprocess the images in order, in worker processes when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_FROM or workers < 2:
         yield from map(read_digit, paths)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=get_context(start_method())) as pool:
         yield from pool.map(read_digit, paths, chunksize=8)
 
 
