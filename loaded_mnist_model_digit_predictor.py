@@ -12,6 +12,7 @@ model problem.
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,9 @@ import numpy as np
 from mnist_digits.files import DEFAULT_OUTPUT_DIR, MODEL_FILE, atomic_path
 from mnist_digits.inference import ModelError, load_model
 from mnist_digits.prediction import Result, expand_paths, predict
+
+# Only a model the NumPy path cannot run brings TensorFlow in; keep it quiet then.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
