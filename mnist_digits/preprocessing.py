@@ -163,15 +163,18 @@ def otsu_threshold(values: np.ndarray) -> float:
     return float(edges[1:][np.nanargmax(between[:-1])])
 
 
+def border_labels(labels: np.ndarray) -> np.ndarray:
+    """The labels that occur on the image's edge."""
+    return np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+
+
 def digit_mask(ink: np.ndarray) -> np.ndarray:
     """The pixels of the digit: the ink, without specks and page edges."""
     labels, count = ndimage.label(ink, structure=np.ones((3, 3)))
     if count == 0:
         return ink
     areas = np.bincount(labels.ravel())[1:]
-    border_labels = np.unique(np.concatenate(
-        [labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    touches_border = np.isin(np.arange(1, count + 1), border_labels)
+    touches_border = np.isin(np.arange(1, count + 1), border_labels(labels))
     inner_areas = np.where(touches_border, 0, areas)
     # Shadows, page edges and the table reach the border; a digit rarely does,
     # unless the image is cropped tightly around it and nothing else is there.
@@ -183,8 +186,7 @@ def digit_mask(ink: np.ndarray) -> np.ndarray:
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """The mask with every enclosed hole filled (one labelling, not scipy's iterations)."""
     labels, _ = ndimage.label(~mask)
-    outside = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return mask | ~np.isin(labels, outside)
+    return mask | ~np.isin(labels, border_labels(labels))
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -223,7 +225,7 @@ def locate_digit(coarse: np.ndarray) -> tuple[bool, float, np.ndarray]:
     strength = ink_strength(coarse, dark_ink, max(3, round(max(coarse.shape) * COARSE_STROKE_LIMIT)))
     if np.count_nonzero(strength > 1.5 * MIN_INK_CONTRAST) < 2:
         raise ImageError("no digit found")
-    # Ink is darker, relative to its paper, than a shadow: at least half as
+    # Ink is darker, relative to its paper, than a shadow: at least 60 % as
     # dark as the strongest ink (a faint pencil is faint all over).
     strongest, = quantiles(strength, [0.995])
     threshold = max(otsu_threshold(strength), MIN_INK_CONTRAST, 0.6 * strongest)
