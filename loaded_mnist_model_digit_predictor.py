@@ -16,14 +16,18 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from mnist_digits.files import DEFAULT_OUTPUT_DIR, MODEL_FILE, atomic_path
-from mnist_digits.inference import ModelError, load_model
-from mnist_digits.prediction import Result, expand_paths, predict
-
 # Only a model the NumPy path cannot run brings TensorFlow in; keep it quiet then.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Batches of 28x28 digits are small: one BLAS thread runs them as fast as two,
+# and leaves the other core to the processes that read the images. (Read when
+# NumPy is first imported, so it is set before.)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from mnist_digits.files import DEFAULT_OUTPUT_DIR, MODEL_FILE, atomic_path  # noqa: E402
+from mnist_digits.inference import ModelError, load_model  # noqa: E402
+from mnist_digits.prediction import Result, expand_paths, predict  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
