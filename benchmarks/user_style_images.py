@@ -9,9 +9,9 @@ re-inked with a chosen stroke thickness.
     python benchmarks/user_style_images.py OUT_DIR --per-kind 50 --seed 1
 
 writes OUT_DIR/<kind>_<n>_<digit>.<ext> and OUT_DIR/labels.csv. samples/ was
-made with `samples --per-kind 2 --seed 2026 --handwritten-digit --kinds`
-and every kind but hard_shadow (MNIST test images 0-26; the benchmarks' own
-sets start further into the test set).
+made with `samples --per-kind 2 --seed 2026 --handwritten-digit --kinds` and
+every kind, hard_shadow last (README.md has the command; MNIST test images
+0-28; the benchmarks' own sets start further into the test set).
 """
 
 import argparse

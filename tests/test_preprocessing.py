@@ -84,6 +84,20 @@ def test_uneven_light_and_tinted_paper_are_removed(test_digits, tmp_path):
     assert np.median(similarities) > 0.93 and min(similarities) > 0.85
 
 
+@pytest.mark.parametrize("angle", [0, 70, 135, 200, 290])
+def test_a_hard_shadow_over_most_of_the_page_does_not_flip_the_ink(test_digits, tmp_path, angle):
+    # The shadow of a phone: sharp-edged, 55 % darker, over about 70 % of the
+    # page, so most of the paper is dark and the unshaded rest is a bright minority.
+    rows, cols = np.mgrid[0:280, 0:280] - 140
+    direction = np.deg2rad(angle)
+    shaded = np.cos(direction) * cols + np.sin(direction) * rows < 70
+    drawing = large_drawing(test_digits[5])
+    photo = np.where(shaded, 0.45, 1.0) * drawing
+    x = preprocess_file(save(tmp_path, Image.fromarray(photo.astype(np.uint8)), "shadow.jpg", quality=85))
+    clean = preprocess_file(save(tmp_path, Image.fromarray(drawing), "clean.png"))
+    assert similarity(x, clean) > 0.9
+
+
 def test_a_small_digit_off_centre_in_a_large_image_is_found_and_centred(test_digits, tmp_path):
     page = np.full((1500, 2000), 255, np.uint8)
     page[100:160, 1700:1760] = large_drawing(test_digits[3], side=60)
