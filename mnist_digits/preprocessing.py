@@ -23,9 +23,12 @@ DIGIT_BOX = 20
 COARSE_SIDE = 128
 FINE_DIGIT_SIDE = 64
 # Strokes are told from shadows by width: narrower than this fraction of the
-# image (while the digit's size is unknown), then of the digit's height.
-COARSE_STROKE_LIMIT = 1 / 3
+# image (while the digit's size is unknown: a thick marker digit that fills
+# the frame has strokes a third of it wide), then of the digit's height.
+COARSE_STROKE_LIMIT = 1 / 2
 FINE_STROKE_LIMIT = 0.6
+# Ink polarity is voted on in neighbourhoods this fraction of the image wide.
+POLARITY_NEIGHBOURHOOD = 1 / 3
 # Ink that differs from the paper by less than this (of 255) is taken for noise.
 MIN_INK_CONTRAST = 31
 # The images are small: OpenCV's threads would cost more than they give, and
@@ -140,7 +143,7 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     chalk-on-board ones. The edge of a hard shadow or of the table behind a
     sheet has as much on either side and does not sway the vote.
     """
-    side = max(3, round(max(gray.shape) * COARSE_STROKE_LIMIT))
+    side = max(3, round(max(gray.shape) * POLARITY_NEIGHBOURHOOD))
     square = np.ones((side, side), np.uint8)
     brightest = cv2.dilate(gray, square, borderType=cv2.BORDER_REPLICATE).astype(np.float32)
     darkest = cv2.erode(gray, square, borderType=cv2.BORDER_REPLICATE).astype(np.float32)

@@ -2,12 +2,13 @@ import io
 import struct
 import zlib
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_digits.preprocessing import ImageError, enable_heif, preprocess_file
+from mnist_digits.preprocessing import ImageError, centre_by_mass, enable_heif, fit_in_box, preprocess_file
 
 
 def large_drawing(digit: np.ndarray, side: int = 280) -> np.ndarray:
@@ -96,6 +97,16 @@ def test_a_hard_shadow_over_most_of_the_page_does_not_flip_the_ink(test_digits, 
     x = preprocess_file(save(tmp_path, Image.fromarray(photo.astype(np.uint8)), "shadow.jpg", quality=85))
     clean = preprocess_file(save(tmp_path, Image.fromarray(drawing), "clean.png"))
     assert similarity(x, clean) > 0.9
+
+
+def test_a_thick_marker_digit_filling_the_frame_keeps_solid_strokes(test_digits, tmp_path):
+    thin = large_drawing(test_digits[0], side=200) < 128
+    thick = cv2.dilate(thin.view(np.uint8), np.ones((55, 55), np.uint8)).view(bool)  # a quarter of the page wide
+    page = np.full((240, 240), 250, np.uint8)
+    page[20:220, 20:220] = np.where(thick, 40, 250)
+    x = preprocess_file(save(tmp_path, Image.fromarray(page), "marker.png"))
+    ideal = centre_by_mass(fit_in_box(thick[np.ix_(thick.any(axis=1), thick.any(axis=0))].astype(np.float32)))
+    assert similarity(x, ideal) > 0.95
 
 
 def test_a_small_digit_off_centre_in_a_large_image_is_found_and_centred(test_digits, tmp_path):
