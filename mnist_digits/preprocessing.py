@@ -145,14 +145,11 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     """
     side = max(3, round(max(gray.shape) * POLARITY_NEIGHBOURHOOD))
     square = np.ones((side, side), np.uint8)
-    brightest = cv2.dilate(gray, square, borderType=cv2.BORDER_REPLICATE).astype(np.float32)
-    darkest = cv2.erode(gray, square, borderType=cv2.BORDER_REPLICATE).astype(np.float32)
-    contrast = brightest - darkest
-    contrasted = contrast > MIN_INK_CONTRAST
-    if not contrasted.any():
-        return True
-    position = (gray[contrasted] - darkest[contrasted]) / contrast[contrasted]
-    return float(np.median(position)) > 0.5
+    brightest = cv2.dilate(gray, square, borderType=cv2.BORDER_REPLICATE).astype(np.int16)
+    darkest = cv2.erode(gray, square, borderType=cv2.BORDER_REPLICATE).astype(np.int16)
+    contrasted = brightest - darkest > MIN_INK_CONTRAST
+    nearer_brightest = 2 * gray.astype(np.int16) > brightest + darkest
+    return np.count_nonzero(nearer_brightest & contrasted) >= np.count_nonzero(contrasted) / 2
 
 
 def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndarray:
