@@ -269,12 +269,52 @@ def tiny_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return png(Image.fromarray(gray).convert("RGB")), "png"
 
 
+def grid_paper(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A photo of a digit on squared maths paper: rules both ways, finer than the digit."""
+    side = int(rng.integers(500, 1000))
+    spacing = int(rng.uniform(0.04, 0.09) * side)
+    alpha = stroke_alpha(digit, int(side * rng.uniform(0.35, 0.6)), rng.uniform(0, 0.03))
+    coverage = place(alpha, (side, side), rng)
+    rules = np.zeros((side, side), np.float32)
+    rules[spacing // 2::spacing] = rules[:, spacing // 2::spacing] = 1
+    rules = ndimage.gaussian_filter(rules, 0.7)
+    rules *= rng.uniform(0.3, 0.6) / max(rules.max(), 1e-6)
+    rgb = compose(rules, np.array([0.95, 0.95, 0.93]), np.array([0.5, 0.65, 0.8]))
+    rgb = compose(coverage, rgb, rng.choice([[0.08, 0.08, 0.2], [0.1, 0.1, 0.1]]))
+    rgb *= lighting((side, side), rng, rng.uniform(0.05, 0.3))[..., None]
+    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+
+
+def sticky_note(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A photo of a coloured sticky note: saturated paper, felt-tip ink."""
+    side = int(rng.integers(400, 900))
+    alpha = stroke_alpha(digit, int(side * rng.uniform(0.45, 0.75)), rng.uniform(0.01, 0.05))
+    coverage = place(alpha, (side, side), rng)
+    paper = rng.choice([[0.98, 0.92, 0.45], [0.98, 0.7, 0.8], [0.6, 0.85, 0.98], [0.7, 0.95, 0.6]])
+    ink = rng.choice([[0.05, 0.05, 0.1], [0.1, 0.15, 0.55], [0.7, 0.1, 0.1]])
+    rgb = compose(coverage, np.array(paper), np.array(ink))
+    rgb *= lighting((side, side), rng, rng.uniform(0.05, 0.3))[..., None]
+    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+
+
+def dim_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A photo taken in poor light: dark, low contrast, grainy and a little blurred."""
+    height, width = int(rng.integers(600, 1200)), int(rng.integers(600, 1200))
+    alpha = stroke_alpha(digit, int(min(height, width) * rng.uniform(0.3, 0.6)), rng.uniform(0, 0.03))
+    alpha = ndimage.gaussian_filter(alpha, rng.uniform(1.0, 3.0))
+    coverage = place(alpha, (height, width), rng)
+    paper, ink = rng.uniform(0.25, 0.45), rng.uniform(0.05, 0.12)
+    gray = (paper * (1 - coverage) + ink * coverage) * lighting((height, width), rng, rng.uniform(0.1, 0.4))
+    rgb = gray[..., None] * np.array([1.0, 0.95, 0.85]) + rng.normal(0, rng.uniform(0.02, 0.05), (height, width, 3))
+    return jpeg(to_image(rgb), rng), "jpg"
+
+
 KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
     "paint": paint, "photo": photo, "transparent": transparent, "white_on_black": white_on_black,
     "small_offcenter": small_offcenter, "marker": marker, "pencil": pencil,
     "chalkboard": chalkboard, "scan": scan, "other_format": other_format,
     "lined_paper": lined_paper, "photo_on_table": photo_on_table, "hard_shadow": hard_shadow,
-    "tiny_canvas": tiny_canvas,
+    "tiny_canvas": tiny_canvas, "grid_paper": grid_paper, "sticky_note": sticky_note, "dim_photo": dim_photo,
 }
 
 
