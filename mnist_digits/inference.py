@@ -209,9 +209,13 @@ def load_model(path: Path) -> NumpyModel | KerasModel:
             raise ModelError(f"{path}: model contains a Lambda layer (arbitrary code); refusing to load it")
         check_input_shape(path, config)
         try:
-            return NumpyModel.from_h5(path, config)
+            model = NumpyModel.from_h5(path, config)
+            outputs = model.predict(np.zeros((1, *INPUT_SHAPE), np.float32)).shape[1:]
         except NotImplementedError:
-            pass  # a layer NumPy does not run: Keras will
+            return KerasModel(path)  # a layer NumPy does not run: Keras will
         except (KeyError, ValueError):
             raise ModelError(f"{path}: model weights are missing or do not fit its layers") from None
+        if outputs != (NUM_CLASSES,):
+            raise ModelError(f"{path}: model gives {outputs} outputs; expected {NUM_CLASSES} classes")
+        return model
     return KerasModel(path)

@@ -60,6 +60,13 @@ def test_a_model_for_other_images_is_refused(tmp_path):
         load_model(path)
 
 
+def test_a_model_with_other_than_ten_classes_is_refused(tmp_path):
+    path = tmp_path / "letters.h5"
+    keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(26, activation="softmax")]).save(path)
+    with pytest.raises(ModelError, match=r"\(26,\) outputs; expected 10 classes"):
+        load_model(path)
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such model file; train one"),
     (b"not an hdf5 file at all", "not a readable Keras .h5"),
