@@ -101,14 +101,14 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     if not has_alpha:
         return np.asarray(image.convert("L"))
-    rgba = image.convert("RGBA")
-    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255
-    luminance = np.asarray(rgba.convert("L"), dtype=np.float32) / 255
-    opaque = alpha > 0.5
+    luminance, alpha = (np.asarray(band) for band in image.convert("LA").split())
+    opaque = (alpha > 127).view(np.uint8)
     if opaque.all() or not opaque.any():
-        return to_uint8(luminance)
-    background = 1.0 if np.median(luminance[opaque]) < 0.5 else 0.0
-    return to_uint8(alpha * luminance + (1 - alpha) * background)
+        return luminance
+    ink, = histogram_quantiles(luminance, [0.5], where=opaque)
+    if ink < 128:  # dark ink: on white, so flattened = 255 - alpha * (255 - luminance)
+        return 255 - cv2.multiply(alpha, 255 - luminance, scale=1 / 255)
+    return cv2.multiply(alpha, luminance, scale=1 / 255)  # light ink: on black
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
@@ -129,9 +129,9 @@ def shrink(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return gray
 
 
-def histogram_quantiles(values: np.ndarray, fractions: list[float]) -> list[int]:
-    """Values (uint8) at these fractions of the sorted values."""
-    counts = np.cumsum(cv2.calcHist([values], [0], None, [256], [0, 256]))
+def histogram_quantiles(values: np.ndarray, fractions: list[float], where: np.ndarray | None = None) -> list[int]:
+    """Values (uint8) at these fractions of the sorted values (of those `where` is nonzero)."""
+    counts = np.cumsum(cv2.calcHist([values], [0], where, [256], [0, 256]))
     return [int(value) for value in np.searchsorted(counts, np.multiply(fractions, counts[-1]), side="right")]
 
 
