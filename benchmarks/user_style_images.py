@@ -92,6 +92,12 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def photographed(rgb: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A sheet as a phone sees it: uneven light, sensor noise, a JPEG."""
+    rgb = rgb * lighting(rgb.shape[:2], rng, rng.uniform(0.05, 0.3))[..., None]
+    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+
+
 def paint(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     side = int(rng.integers(200, 500))
     alpha = stroke_alpha(digit, int(side * rng.uniform(0.5, 0.85)), rng.uniform(0.0, 0.05))
@@ -225,8 +231,7 @@ def lined_paper(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     rules = ndimage.gaussian_filter(rules, 0.8) * rng.uniform(0.4, 0.8)
     rgb = compose(rules / max(rules.max(), 1e-6) * 0.5, np.array([0.96, 0.96, 0.93]), np.array([0.55, 0.7, 0.95]))
     rgb = compose(coverage, rgb, np.array([0.08, 0.08, 0.2]))
-    rgb *= lighting((height, width), rng, rng.uniform(0.05, 0.3))[..., None]
-    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+    return photographed(rgb, rng)
 
 
 def photo_on_table(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
@@ -243,8 +248,7 @@ def photo_on_table(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     table = rng.choice([[0.35, 0.22, 0.12], [0.15, 0.15, 0.15], [0.6, 0.55, 0.5]])
     rgb = compose(sheet, np.array(table), np.array([0.92, 0.91, 0.88]))
     rgb = compose(coverage, rgb, np.array([0.1, 0.1, 0.12]))
-    rgb *= lighting((height, width), rng, rng.uniform(0.05, 0.3))[..., None]
-    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+    return photographed(rgb, rng)
 
 
 def hard_shadow(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
@@ -281,8 +285,7 @@ def grid_paper(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     rules *= rng.uniform(0.3, 0.6) / max(rules.max(), 1e-6)
     rgb = compose(rules, np.array([0.95, 0.95, 0.93]), np.array([0.5, 0.65, 0.8]))
     rgb = compose(coverage, rgb, rng.choice([[0.08, 0.08, 0.2], [0.1, 0.1, 0.1]]))
-    rgb *= lighting((side, side), rng, rng.uniform(0.05, 0.3))[..., None]
-    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+    return photographed(rgb, rng)
 
 
 def sticky_note(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
@@ -293,8 +296,7 @@ def sticky_note(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     paper = rng.choice([[0.98, 0.92, 0.45], [0.98, 0.7, 0.8], [0.6, 0.85, 0.98], [0.7, 0.95, 0.6]])
     ink = rng.choice([[0.05, 0.05, 0.1], [0.1, 0.15, 0.55], [0.7, 0.1, 0.1]])
     rgb = compose(coverage, np.array(paper), np.array(ink))
-    rgb *= lighting((side, side), rng, rng.uniform(0.05, 0.3))[..., None]
-    return jpeg(to_image(rgb + rng.normal(0, 0.015, rgb.shape)), rng), "jpg"
+    return photographed(rgb, rng)
 
 
 def dim_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:

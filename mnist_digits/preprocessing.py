@@ -100,7 +100,7 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
         return to_uint8(values / peak)
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     if not has_alpha:
-        return np.asarray(image.convert("L"))
+        return np.asarray(image if image.mode == "L" else image.convert("L"))  # asarray copies once
     luminance, alpha = (np.asarray(band) for band in image.convert("LA").split())
     opaque = (alpha > 127).view(np.uint8)
     if opaque.all() or not opaque.any():
