@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -44,6 +45,55 @@ def stroke_alpha(digit: np.ndarray, height: int, widen: float) -> np.ndarray:
     shape = up > 127
     signed = ndimage.distance_transform_edt(shape) - ndimage.distance_transform_edt(~shape)
     alpha = np.clip(signed + widen * height + 0.5, 0, 1)
+    rows, cols = np.nonzero(alpha > 0)
+    return alpha[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+
+def centreline(digit: np.ndarray, upscale: int = 8) -> np.ndarray:
+    """The one-pixel-wide skeleton of an MNIST digit drawn `upscale` times larger (Zhang-Suen thinning)."""
+    up = np.asarray(Image.fromarray(digit).resize((28 * upscale,) * 2, Image.Resampling.BICUBIC), np.float32)
+    up = ndimage.gaussian_filter(up, upscale / 2) > 127  # smooth outlines give a smooth centreline
+    skeleton = up.astype(np.uint8)
+    while True:
+        removed = False
+        for step in (0, 1):
+            p = np.pad(skeleton, 1)
+            # The 8 neighbours clockwise from north, as in Zhang and Suen's paper.
+            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:], p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
+            neighbours = sum(n)
+            transitions = sum((n[i] == 0) & (n[(i + 1) % 8] == 1) for i in range(8))
+            if step == 0:
+                side = (n[0] * n[2] * n[4] == 0) & (n[2] * n[4] * n[6] == 0)
+            else:
+                side = (n[0] * n[2] * n[6] == 0) & (n[0] * n[4] * n[6] == 0)
+            remove = (skeleton == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & side
+            if remove.any():
+                skeleton[remove] = 0
+                removed = True
+        if not removed:
+            return skeleton.astype(bool)
+
+
+def pen_alpha(digit: np.ndarray, height: int, pen: float, antialiased: bool = True) -> np.ndarray:
+    """Ink coverage in [0, 1] of an MNIST digit redrawn `height` pixels tall
+    along its centreline with a round pen `pen` pixels wide: a ballpoint or a
+    thin brush keeps its width whatever the size of the digit."""
+    upscale = 8
+    skeleton = centreline(digit, upscale)
+    scale = height / (20 * upscale)
+    size = round(28 * upscale * scale) + 2 * round(pen) + 2
+    canvas = np.zeros((size, size), np.uint8)
+    shift = 4  # cv2.line takes fixed-point coordinates: 1/16 px
+    offset = round(pen) + 1
+    rows, cols = np.nonzero(skeleton)
+    points = {(r, c) for r, c in zip(rows.tolist(), cols.tolist(), strict=True)}
+    for r, c in points:
+        for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
+            if (r + dr, c + dc) in points:
+                start = (round((c * scale + offset) * 16), round((r * scale + offset) * 16))
+                end = (round(((c + dc) * scale + offset) * 16), round(((r + dr) * scale + offset) * 16))
+                cv2.line(canvas, start, end, 255, max(1, round(pen)), cv2.LINE_AA if antialiased else cv2.LINE_8, shift)
+    alpha = canvas.astype(np.float32) / 255
     rows, cols = np.nonzero(alpha > 0)
     return alpha[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
@@ -311,12 +361,103 @@ def dim_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return jpeg(to_image(rgb), rng), "jpg"
 
 
+def ballpoint_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A phone photo of a digit written with a ballpoint: a line a few pixels wide on a big picture."""
+    height, width = int(rng.integers(1200, 2800)), int(rng.integers(1200, 2800))
+    alpha = pen_alpha(digit, int(min(height, width) * rng.uniform(0.25, 0.6)), rng.uniform(2, 6))
+    alpha = ndimage.gaussian_filter(alpha, rng.uniform(0.3, 1.2))
+    coverage = place(alpha, (height, width), rng)
+    paper = rng.uniform(0.8, 0.97) * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
+    ink = rng.choice([[0.1, 0.15, 0.5], [0.12, 0.12, 0.15], [0.2, 0.25, 0.6]]) * rng.uniform(0.8, 1.6)
+    return photographed(compose(coverage.astype(np.float32), paper, ink), rng)
+
+
+def thin_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """Drawn with a thin brush on a drawing app's large canvas, dark on white or light on black."""
+    side = int(rng.integers(500, 1600))
+    alpha = pen_alpha(digit, int(side * rng.uniform(0.4, 0.85)), rng.uniform(2, 8), antialiased=rng.random() < 0.7)
+    coverage = place(alpha, (side, side), rng)
+    if rng.random() < 0.5:
+        return png(to_image(compose(coverage, np.ones(3), rng.uniform(0, 0.3, 3)))), "png"
+    return png(to_image(compose(coverage, np.zeros(3), rng.uniform(0.7, 1, 3)))), "png"
+
+
+def pale_ink(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """Pale or coloured ink: light blue, green, yellow or pink pens, a light grey pencil."""
+    side = int(rng.integers(250, 900))
+    height = int(side * rng.uniform(0.4, 0.8))
+    if rng.random() < 0.5:
+        alpha = pen_alpha(digit, height, rng.uniform(2, 10))
+    else:
+        alpha = stroke_alpha(digit, height, rng.uniform(-0.01, 0.03))
+    coverage = place(alpha, (side, side), rng)
+    ink = rng.choice([[0.55, 0.7, 0.95], [0.5, 0.85, 0.5], [0.95, 0.8, 0.2], [0.95, 0.6, 0.75], [0.7, 0.7, 0.7],
+                      [0.3, 0.6, 1.0]])
+    rgb = compose(coverage, np.array([1.0, 1.0, 0.98]), np.array(ink))
+    if rng.random() < 0.5:
+        return png(to_image(rgb)), "png"
+    return photographed(rgb * rng.uniform(0.85, 1.0), rng)
+
+
+def small_on_big_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A small digit drawn with a thin pen somewhere on a big blank canvas."""
+    height, width = int(rng.integers(700, 2000)), int(rng.integers(700, 2000))
+    alpha = pen_alpha(digit, int(min(height, width) * rng.uniform(0.08, 0.25)), rng.uniform(1.5, 5))
+    coverage = place(alpha, (height, width), rng, margin=0.02)
+    return png(to_image(compose(coverage, np.ones(3), np.zeros(3)))), "png"
+
+
+def low_res_scan(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A coarse scan: the digit stretched to fill its frame (or not), rasterised
+    at 8-16 px by counting ink in blocks, then upscaled, blurry, to 64x64."""
+    cells = int(rng.integers(8, 17))
+    rows, cols = np.nonzero(digit > 0)
+    crop = digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    fine = 4 * cells
+    if rng.random() < 0.7:
+        size = (fine, fine)  # stretched to fill the frame
+    else:
+        scale = fine / max(crop.shape)
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    drawn = np.zeros((fine, fine), np.float32)
+    resized = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR)) > 127
+    top, left = (fine - size[1]) // 2, (fine - size[0]) // 2
+    drawn[top:top + size[1], left:left + size[0]] = resized
+    blocks = drawn.reshape(cells, 4, cells, 4).mean(axis=(1, 3))
+    gray = (blocks * 255).round().astype(np.uint8)
+    if rng.random() < 0.5:
+        gray = 255 - gray
+    side = int(rng.choice([64, 64, 64, 32, 128]))
+    resample = rng.choice([Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.NEAREST])
+    return png(Image.fromarray(gray).resize((side, side), resample)), "png"
+
+
+def user_crop_28(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A 28x28 image a user made from a photo or a drawing: the digit fills the
+    frame, or sits small in it, not centred the MNIST way, on grey paper."""
+    canvas = 28 * 8
+    alpha = stroke_alpha(digit, int(canvas * rng.uniform(0.45, 0.95)), rng.uniform(-0.01, 0.05))
+    coverage = place(alpha, (canvas, canvas), rng, margin=0.0)
+    if rng.random() < 0.5:  # light ink on dark, shaded paper
+        paper = rng.uniform(0.1, 0.45) * lighting((canvas, canvas), rng, rng.uniform(0.1, 0.5))
+        gray = paper + (rng.uniform(0.7, 1.0) - paper) * coverage
+    else:
+        paper = rng.uniform(0.65, 0.9) * lighting((canvas, canvas), rng, rng.uniform(0, 0.3))
+        gray = paper * (1 - coverage * rng.uniform(0.75, 0.95))
+    small = to_image(gray[..., None] * np.ones(3)).convert("L").resize((28, 28), Image.Resampling.BILINEAR)
+    if rng.random() < 0.5:
+        return jpeg(small, rng), "jpg"
+    return png(small), "png"
+
+
 KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
     "paint": paint, "photo": photo, "transparent": transparent, "white_on_black": white_on_black,
     "small_offcenter": small_offcenter, "marker": marker, "pencil": pencil,
     "chalkboard": chalkboard, "scan": scan, "other_format": other_format,
     "lined_paper": lined_paper, "photo_on_table": photo_on_table, "hard_shadow": hard_shadow,
     "tiny_canvas": tiny_canvas, "grid_paper": grid_paper, "sticky_note": sticky_note, "dim_photo": dim_photo,
+    "ballpoint_photo": ballpoint_photo, "thin_canvas": thin_canvas, "pale_ink": pale_ink,
+    "small_on_big_canvas": small_on_big_canvas, "low_res_scan": low_res_scan, "user_crop_28": user_crop_28,
 }
 
 
