@@ -8,7 +8,15 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_digits.preprocessing import ImageError, centre_by_mass, enable_heif, fit_in_box, preprocess_file
+from mnist_digits.preprocessing import (
+    THINNEST_MNIST_STROKE,
+    ImageError,
+    centre_by_mass,
+    enable_heif,
+    fit_in_box,
+    preprocess_file,
+    stroke_width,
+)
 
 
 def large_drawing(digit: np.ndarray, side: int = 280) -> np.ndarray:
@@ -210,3 +218,63 @@ def test_bad_images_get_a_clear_error(tmp_path, content, message):
 def test_a_missing_file_says_so(tmp_path):
     with pytest.raises(ImageError, match="no such file"):
         preprocess_file(tmp_path / "nope.png")
+
+
+def mnist_stroke_width(x: np.ndarray) -> float:
+    """Stroke width of a 28x28 input in its pixels, measured as MNIST's was (at 3x, ink > 0.5)."""
+    return stroke_width(cv2.resize(x, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC) > 0.5) / 3
+
+
+SEVEN = np.array([[300, 250], [1250, 250], [700, 1350]], np.int32)  # a 7 as a polyline, in a 1600 px canvas
+
+
+def test_a_one_pixel_line_on_a_big_canvas_becomes_an_mnist_wide_stroke(tmp_path):
+    canvas = np.full((1600, 1600), 255, np.uint8)
+    cv2.polylines(canvas, [SEVEN], False, 0, 1, cv2.LINE_AA)
+    x = preprocess_file(save(tmp_path, Image.fromarray(canvas), "thin.png"))
+    assert_mnist_like(x)
+    assert THINNEST_MNIST_STROKE <= mnist_stroke_width(x) <= 3.7  # MNIST's 5th to 95th percentile
+    assert np.count_nonzero(x > 0.9) >= 30  # a saturated core, not a dim hairline
+
+
+def test_a_ballpoint_line_on_a_big_noisy_photo_is_found(tmp_path):
+    rng = np.random.default_rng(3)
+    photo = rng.normal(200, 6, (2000, 3000))
+    canvas = np.zeros((2000, 3000), np.uint8)
+    cv2.polylines(canvas, [SEVEN + [900, 200]], False, 255, 3, cv2.LINE_AA)
+    photo -= canvas / 255 * 120
+    x = preprocess_file(save(tmp_path, Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)), "pen.jpg",
+                             quality=85))
+    assert_mnist_like(x)
+    assert mnist_stroke_width(x) >= THINNEST_MNIST_STROKE
+
+
+def test_a_pale_digit_becomes_white_on_black(test_digits, tmp_path):
+    drawing = large_drawing(test_digits[2])
+    pale = 255 - (255 - drawing.astype(np.float32)) * 0.25  # ink 64 levels below the paper
+    x = preprocess_file(save(tmp_path, Image.fromarray(pale.astype(np.uint8)), "pale.png"))
+    reference = preprocess_file(save(tmp_path, Image.fromarray(drawing), "dark.png"))
+    assert np.percentile(x[x > 0.1], 75) > 0.95
+    assert similarity(x, reference) > 0.95
+
+
+def test_a_faint_but_noiseless_drawing_is_read(test_digits, tmp_path):
+    small = cv2.resize(test_digits[3], (28, 28)) > 127  # light ink 40 levels above a grey background
+    x = preprocess_file(save(tmp_path, Image.fromarray(np.where(small, 84, 44).astype(np.uint8)), "faint.png"))
+    reference = preprocess_file(save(tmp_path, Image.fromarray(np.where(small, 255, 0).astype(np.uint8)), "b.png"))
+    assert similarity(x, reference) > 0.95
+
+
+def test_a_blurred_low_resolution_zero_stays_closed(tmp_path):
+    # An 8x8 scan of a 0 stretched to fill its frame, its right side drawn
+    # thinner, upscaled to a soft 64x64: the ring must stay a ring, not a C.
+    ring = np.zeros((32, 32), np.uint8)
+    cv2.ellipse(ring, (16, 16), (12, 14), 0, 0, 360, 255, 4)
+    ring[:, 20:] = 0
+    cv2.ellipse(ring, (16, 16), (12, 14), 0, -90, 90, 255, 2)
+    blocks = ring.reshape(8, 4, 8, 4).mean(axis=(1, 3)).astype(np.uint8)
+    scan = Image.fromarray(255 - blocks).resize((64, 64), Image.Resampling.BILINEAR)
+    x = preprocess_file(save(tmp_path, scan, "zero.png"))
+    regions, _ = cv2.connectedComponents((x < 0.2).astype(np.uint8))
+    assert regions - 1 == 2  # the outside and the hole
+
