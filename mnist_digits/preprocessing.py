@@ -125,14 +125,19 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
     return (np.clip(values, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
+def reduce_by(gray: np.ndarray, factor: int) -> np.ndarray:
+    """`gray` box-averaged by a whole factor: OpenCV's fast path."""
+    if factor <= 1:
+        return gray
+    rows, cols = gray.shape[0] // factor, gray.shape[1] // factor
+    return cv2.resize(gray[:rows * factor, :cols * factor], (cols, rows), interpolation=cv2.INTER_AREA)
+
+
 def shrink(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """`gray` box-averaged down to `size` (width, height): by a whole factor
-    first (OpenCV's fast path), then the small remainder."""
+    first, then the small remainder."""
     width, height = size
-    factor = max(1, min(gray.shape[1] // width, gray.shape[0] // height))
-    if factor > 1:
-        rows, cols = gray.shape[0] // factor, gray.shape[1] // factor
-        gray = cv2.resize(gray[:rows * factor, :cols * factor], (cols, rows), interpolation=cv2.INTER_AREA)
+    gray = reduce_by(gray, min(gray.shape[1] // width, gray.shape[0] // height))
     if gray.shape != (height, width):
         gray = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
     return gray
@@ -178,13 +183,15 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
     return cv2.subtract(gray, paper)
 
 
-def digit_mask(ink: np.ndarray) -> np.ndarray:
-    """The pixels of the digit: the ink, without specks and page edges."""
+def digit_mask(ink: np.ndarray, clear_ink: np.ndarray) -> np.ndarray:
+    """The pixels of the digit: the parts of the ink that hold some clear ink
+    (hysteresis: a soft stroke stays whole), without specks and page edges."""
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         ink.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
-    if count == 1:
-        return ink
     left, top, width, height, areas = stats[1:].T
+    areas = np.where(np.bincount(labels[clear_ink], minlength=count)[1:] > 0, areas, 0)
+    if not areas.any():
+        return np.zeros_like(ink)
     touches_border = ((left == 0) | (top == 0) | (left + width == ink.shape[1])
                       | (top + height == ink.shape[0]))
     inner_areas = np.where(touches_border, 0, areas)
@@ -238,38 +245,27 @@ def shrink_keeping_ink(gray: np.ndarray, size: tuple[int, int], dark_ink: bool) 
     """`gray` shrunk to `size`, each pixel first the darkest (lightest, for light
     ink) of its neighbourhood: a pen line far thinner than a pixel of the small
     copy keeps its full contrast instead of fading into the paper."""
-    block = int(np.ceil(gray.shape[1] / size[0]))
+    block = gray.shape[1] // size[0]
     if block > 1:
         square = np.ones((block, block), np.uint8)
-        gray = cv2.erode(gray, square) if dark_ink else cv2.dilate(gray, square)
+        pooled = cv2.erode(gray, square) if dark_ink else cv2.dilate(gray, square)
+        gray = pooled[block // 2::block, block // 2::block]  # one pixel a block: its darkest (lightest)
     return shrink(gray, size)
-
-
-def grow_from_seeds(weak: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """The parts of `weak` connected to a seed: hysteresis thresholding, which
-    keeps a soft stroke whole as long as some of it is clearly ink."""
-    count, labels = cv2.connectedComponentsWithAlgorithm(weak.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)
-    keep = np.zeros(count, bool)
-    keep[labels[seeds]] = True
-    keep[0] = False
-    return keep[labels]
 
 
 def locate_digit(coarse: np.ndarray, dark_ink: bool) -> tuple[int, np.ndarray]:
     """On a coarse image: the least contrast that counts as ink (0-255), and the digit's mask."""
     strength = ink_strength(coarse, dark_ink, max(3, round(max(coarse.shape) * COARSE_STROKE_LIMIT)))
-    noiseless, = histogram_quantiles(strength, [0.5])
-    min_contrast = MIN_CLEAN_INK_CONTRAST if noiseless == 0 else MIN_INK_CONTRAST
+    typical, strongest = histogram_quantiles(strength, [0.5, 0.995])
+    min_contrast = MIN_CLEAN_INK_CONTRAST if typical == 0 else MIN_INK_CONTRAST  # 0: no noise at all
     if np.count_nonzero(strength > 1.5 * min_contrast) < 2:
         raise ImageError("no digit found")
     # Ink is darker, relative to its paper, than a shadow: at least 60 % as
     # dark as the strongest ink (a faint pencil is faint all over). Softer
     # pixels count where they continue such ink: a blurred stroke stays whole.
-    strongest, = histogram_quantiles(strength, [0.995])
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(int(otsu), min_contrast, round(0.6 * strongest))
-    grown = grow_from_seeds(strength > max(min_contrast, threshold // 2), strength > threshold)
-    mask = digit_mask(grown)
+    mask = digit_mask(strength > max(min_contrast, threshold // 2), strength > threshold)
     if not mask.any():
         raise ImageError("no digit found")
     return min_contrast, mask
@@ -308,8 +304,11 @@ def mnist_like(gray: np.ndarray) -> np.ndarray:
     coarse_scale = min(1.0, COARSE_SIDE / max(width, height))
     coarse_size = (max(1, round(width * coarse_scale)), max(1, round(height * coarse_scale)))
     coarse_scale = coarse_size[0] / width  # as rounded, so coarse and original pixels line up
-    dark_ink = ink_is_dark(shrink(gray, coarse_size))
-    min_contrast, mask = locate_digit(shrink_keeping_ink(gray, coarse_size, dark_ink), dark_ink)
+    # One pass over a big image: a copy at most 4x the coarse size, where a
+    # pen line keeps most of its contrast (as big JPEGs are decoded, too).
+    medium = reduce_by(gray, max(width, height) // (4 * COARSE_SIDE))
+    dark_ink = ink_is_dark(shrink(medium, coarse_size))
+    min_contrast, mask = locate_digit(shrink_keeping_ink(medium, coarse_size, dark_ink), dark_ink)
 
     # The digit's region with a margin for faint rims, in coarse then original pixels.
     left, top, right, bottom = bounding_box(mask)
