@@ -32,8 +32,13 @@ FINE_STROKE_LIMIT = 0.6
 # than that are thickened to the median (thinning thick ones did not help).
 MNIST_STROKE_WIDTH = 2.3
 THINNEST_MNIST_STROKE = 1.6
-# Ink polarity is voted on in neighbourhoods this fraction of the image wide.
+# Ink polarity is voted on in neighbourhoods this fraction of the image wide;
+# a vote this close to even is undecided. The paper's level is the peak of a
+# histogram smoothed over PAPER_LEVELS grey levels (a sheet under a gradient
+# is one level, not many).
 POLARITY_NEIGHBOURHOOD = 1 / 3
+UNDECIDED_VOTE = 0.15
+PAPER_LEVELS = 41
 # Ink that differs from the paper by less than this (of 255) is taken for
 # noise; in an image without any noise (a drawing app's), by less than the other.
 MIN_INK_CONTRAST = 31
@@ -163,7 +168,27 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     darkest = cv2.erode(gray, square, borderType=cv2.BORDER_REPLICATE).astype(np.int16)
     contrasted = brightest - darkest > MIN_INK_CONTRAST
     nearer_brightest = 2 * gray.astype(np.int16) > brightest + darkest
-    return np.count_nonzero(nearer_brightest & contrasted) >= np.count_nonzero(contrasted) / 2
+    voters, dark_votes = np.count_nonzero(contrasted), np.count_nonzero(nearer_brightest & contrasted)
+    if abs(dark_votes - voters / 2) < UNDECIDED_VOTE * voters:
+        # A digit that fills its frame has as much ink as paper nearby.
+        flat_paper_says = ink_side_of_flat_paper(gray)
+        if flat_paper_says is not None:
+            return flat_paper_says
+    return dark_votes >= voters / 2
+
+
+def ink_side_of_flat_paper(gray: np.ndarray) -> bool | None:
+    """Whether the ink is dark, where the paper (the image's most common level)
+    has clear contrast on one side only, as on a flat background; else None."""
+    counts = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    paper = int(np.argmax(np.convolve(counts, np.ones(PAPER_LEVELS), mode="same")))
+    darker, lighter = counts[:max(0, paper - MIN_INK_CONTRAST)].sum(), counts[paper + MIN_INK_CONTRAST + 1:].sum()
+    few = 0.01 * gray.size
+    if lighter <= few < darker:
+        return True
+    if darker <= few < lighter:
+        return False
+    return None
 
 
 def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndarray:

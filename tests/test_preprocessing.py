@@ -278,3 +278,18 @@ def test_a_blurred_low_resolution_zero_stays_closed(tmp_path):
     regions, _ = cv2.connectedComponents((x < 0.2).astype(np.uint8))
     assert regions - 1 == 2  # the outside and the hole
 
+
+
+def test_a_low_resolution_scan_filling_its_frame_keeps_its_polarity(mnist, tmp_path):
+    # Stretched to fill the frame and counted in 8x8 blocks, a digit has about
+    # as much ink as background: white on black must still read as white ink.
+    # (A stretched 1 is a solid block in either polarity, so 1s are left out.)
+    for index in np.nonzero(mnist.y_test[:20] != 1)[0]:
+        digit = mnist.x_test[index]
+        rows, cols = np.nonzero(digit)
+        stretched = cv2.resize(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1], (32, 32)) > 127
+        blocks = (stretched.reshape(8, 4, 8, 4).mean(axis=(1, 3)) * 255).astype(np.uint8)
+        scans = {"light": blocks, "dark": 255 - blocks}
+        light, dark = (preprocess_file(save(tmp_path, Image.fromarray(scan).resize((64, 64), Image.Resampling.BILINEAR),
+                                            f"{name}.png")) for name, scan in scans.items())
+        assert similarity(light, dark) > 0.9, f"test digit {index}"
