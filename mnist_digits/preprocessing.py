@@ -4,7 +4,8 @@ MNIST digits are white ink on black, size-normalised to fit a 20x20 box
 keeping their aspect ratio, and placed in 28x28 with their centre of mass at
 the centre. Users bring phone photos, paint-program drawings and scans, so
 before imitating that we undo what the camera and the paper did: orientation,
-transparency, ink polarity, uneven light, paper tint and noise.
+transparency, ink polarity, uneven light, paper tint and noise; and what the
+pen did: a thin or pale stroke becomes one as wide and as bright as MNIST's.
 """
 
 import functools
@@ -354,21 +355,27 @@ def mnist_like(gray: np.ndarray) -> np.ndarray:
     near_digit = fill_holes(cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool))
     near_digit = cv2.resize(near_digit[top:bottom, left:right].view(np.uint8), fine_size,
                             interpolation=cv2.INTER_NEAREST).view(bool)
+    return centre_by_mass(fit_in_box(normalise_stroke(as_ink_intensity(fine, near_digit, min_contrast))))
+
+
+def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast: int) -> np.ndarray:
+    """The digit's pixels as MNIST intensities in [0, 1] (strokes' cores at 1),
+    cropped to the digit, from its ink strength (uint8)."""
     if not near_digit.any():
         raise ImageError("no digit found")
     # A thin pen is fainter here than on the coarse copy, which kept its
     # contrast: the ink's level is read again, from the digit's own pixels.
-    peak, = histogram_quantiles(fine, [0.99], where=near_digit.view(np.uint8))
-    ink = (fine > max(min_contrast / 2, peak / 2)) & near_digit
+    peak, = histogram_quantiles(strength, [0.99], where=near_digit.view(np.uint8))
+    ink = (strength > max(min_contrast / 2, peak / 2)) & near_digit
     if not ink.any():
         raise ImageError("no digit found")
-    stroke, = histogram_quantiles(fine[ink], [0.75])
+    stroke, = histogram_quantiles(strength[ink], [0.75])
     base = max(min_contrast / 2, stroke / 4)
-    digit = np.clip((fine.astype(np.float32) - base) / max(stroke - base, 1), 0, 1) * near_digit
+    digit = np.clip((strength.astype(np.float32) - base) / max(stroke - base, 1), 0, 1) * near_digit
     if not digit.any():
         raise ImageError("no digit found")
     left, top, right, bottom = bounding_box(digit > 0)
-    return centre_by_mass(fit_in_box(normalise_stroke(digit[top:bottom, left:right])))
+    return digit[top:bottom, left:right]
 
 
 def preprocess_file(path: Path) -> np.ndarray:
