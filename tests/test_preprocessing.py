@@ -294,16 +294,3 @@ def test_a_low_resolution_scan_filling_its_frame_keeps_its_polarity(mnist, tmp_p
                                             f"{name}.png")) for name, scan in scans.items())
         assert similarity(light, dark) > 0.9, f"test digit {index}"
 
-
-def test_a_digit_filling_its_frame_is_not_traded_for_a_piece_broken_off_it(tmp_path):
-    # A 28x28 crop of a 4 whose strokes run off the top and bottom edges; the
-    # tip of its left stroke is broken off by a small gap, away from the edges.
-    whole = np.full((28, 28), 255, np.uint8)
-    cv2.line(whole, (19, 0), (17, 27), 0, 3)  # the long stroke, from edge to edge
-    cv2.line(whole, (6, 18), (24, 18), 0, 3)  # the bar
-    cv2.line(whole, (12, 5), (6, 18), 0, 3)  # the left stroke
-    broken = whole.copy()
-    broken[7:10, 8:14] = 255  # the left stroke's tip, rows 5-6, is now a separate piece
-    x = preprocess_file(save(tmp_path, Image.fromarray(broken), "broken.png"))
-    reference = preprocess_file(save(tmp_path, Image.fromarray(whole), "whole.png"))
-    assert similarity(x, reference) > 0.9
