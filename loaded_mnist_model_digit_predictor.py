@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Read the handwritten digit in each image with the trained MNIST model.
 
-    python loaded_mnist_model_digit_predictor.py samples/handwritten_digit.png
-    python loaded_mnist_model_digit_predictor.py samples/ --json
+examples:
+  mnist-predict my_digit.jpg                 (or: python loaded_mnist_model_digit_predictor.py ...)
+  mnist-predict photos/ scan.tif --top-k 3
+  mnist-predict samples/ --json | head -1
+  mnist-predict my_digit.jpg --save-inputs seen/
 
-Each image is made to look like an MNIST digit first (see
-mnist_digits/preprocessing.py); --save-inputs shows what the model saw.
-Exit status: 0 if every image was read, 1 if some failed, 2 for a usage or
-model problem.
+the model: --model if given; else models/mnist_model.h5 in the current
+folder, if you trained one there; else the model installed with the package
+(a note on stderr says so). Each image is made to look like an MNIST digit
+first; --save-inputs shows what the model saw. Exit status: 0 if every image
+was read, 1 if some failed, 2 for a usage or model problem.
 """
 
 import argparse
@@ -16,8 +20,6 @@ import os
 import sys
 from pathlib import Path
 
-# Only a model the NumPy path cannot run brings TensorFlow in; keep it quiet then.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Batches of 28x28 digits are small: one BLAS thread runs them as fast as two,
 # and leaves the other core to the processes that read the images. (Read when
 # NumPy is first imported, so it is set before.)
@@ -25,17 +27,21 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from mnist_digits.files import DEFAULT_OUTPUT_DIR, MODEL_FILE, atomic_path  # noqa: E402
+from mnist_digits.files import LOCAL_MODEL, atomic_path, model_to_use  # noqa: E402
 from mnist_digits.inference import ModelError, load_model  # noqa: E402
 from mnist_digits.prediction import Result, expand_paths, predict  # noqa: E402
+from mnist_digits.quiet import quiet_on_closed_pipe  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    description, _, epilog = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=description, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image files or folders of images")
-    parser.add_argument("--model", type=Path, default=DEFAULT_OUTPUT_DIR / MODEL_FILE,
-                        help=f"a Keras .h5 or .keras model (default {DEFAULT_OUTPUT_DIR / MODEL_FILE})")
-    parser.add_argument("--top-k", type=int, default=1, metavar="K", help="also show the next K-1 likeliest digits")
+    parser.add_argument("--model", type=Path,
+                        help=f"a Keras .h5 or .keras model (default: {LOCAL_MODEL} if present, else the installed one)")
+    parser.add_argument("--top-k", type=int, default=1, metavar="K",
+                        help="also show the next K-1 likeliest digits (default 1)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--save-inputs", type=Path, metavar="DIR",
                         help="save the 28x28 image the model saw, as DIR/<name>.28x28.png")
@@ -70,10 +76,15 @@ def save_input(result: Result, folder: Path) -> None:
         Image.fromarray((result.image * 255).round().astype(np.uint8)).save(temporary)
 
 
+@quiet_on_closed_pipe
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    model_path = model_to_use(args.model)
+    if args.model is None and model_path != LOCAL_MODEL:
+        print(f"note: using the model that ships with mnist-digits, {model_path} "
+              f"(no {LOCAL_MODEL} here; --model picks another)", file=sys.stderr)
     try:
-        model = load_model(args.model)
+        model = load_model(model_path)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,5 +1,5 @@
-"""Where a training run's files go, and writing them so that an interrupted
-run never leaves a half-written one."""
+"""Where a training run's files go, writing them so that an interrupted run
+never leaves a half-written one, and which model a prediction reads."""
 
 import os
 from collections.abc import Iterator
@@ -11,6 +11,24 @@ MODEL_FILE = "mnist_model.h5"
 HISTORY_FILE = "history.json"
 METRICS_FILE = "metrics.json"
 CURVES_FILE = "training_curves.png"
+LOCAL_MODEL = DEFAULT_OUTPUT_DIR / MODEL_FILE
+# pyproject.toml installs models/mnist_model.h5 and metrics.json here.
+SHIPPED_MODEL_FOLDER = "shipped_model"
+
+
+def shipped_model() -> Path:
+    """The model that comes with the project: package data once installed,
+    models/ beside the package in a checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / SHIPPED_MODEL_FOLDER / MODEL_FILE
+    return installed if installed.is_file() else package.parent / LOCAL_MODEL
+
+
+def model_to_use(requested: Path | None) -> Path:
+    """`requested` if given; else a model trained here (./models/); else the shipped one."""
+    if requested is not None:
+        return requested
+    return LOCAL_MODEL if LOCAL_MODEL.is_file() else shipped_model()
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_digits.model import INPUT_SHAPE, NUM_CLASSES
+from mnist_digits.quiet import import_tensorflow_quietly
 
 Layer = Callable[[np.ndarray], np.ndarray]
 BATCH = 256  # keeps the im2col buffers of a convolution in the cache-friendly MBs
@@ -161,8 +162,7 @@ class KerasModel:
     """Any Keras model file, loaded by Keras in safe mode (slow to import)."""
 
     def __init__(self, path: Path):
-        import keras
-
+        keras = import_tensorflow_quietly("keras")
         try:
             self.model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as error:

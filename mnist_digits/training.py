@@ -86,16 +86,26 @@ def one_hot(labels):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Adds the learning rate and the epoch's seconds to Keras's logs."""
+    """Adds the learning rate and the epoch's seconds to Keras's logs and,
+    where no progress bar is drawn (a log file), prints one line an epoch."""
+
+    def __init__(self, epochs: int, print_lines: bool):
+        super().__init__()
+        self.epochs, self.print_lines = epochs, print_lines
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.started = time.perf_counter()
         self.learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is not None:
-            logs["learning_rate"] = self.learning_rate
-            logs["seconds"] = time.perf_counter() - self.started
+        if logs is None:
+            return
+        logs["learning_rate"] = self.learning_rate
+        logs["seconds"] = time.perf_counter() - self.started
+        if self.print_lines:
+            print(f"epoch {epoch + 1}/{self.epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, "
+                  f"validation loss {logs['val_loss']:.4f}, validation accuracy {logs['val_accuracy']:.2%}, "
+                  f"learning rate {self.learning_rate:.2e}, {logs['seconds']:.0f} s", flush=True)
 
 
 def compile_model(model: keras.Model, steps: int) -> None:
@@ -116,8 +126,11 @@ def compile_model(model: keras.Model, steps: int) -> None:
     )
 
 
-def train(split: Split, epochs: int, batch_size: int, seed: int):
-    """Build and train the model; return it and Keras's per-epoch history."""
+def train(split: Split, epochs: int, batch_size: int, seed: int, progress_bar: bool = True):
+    """Build and train the model; return it and Keras's per-epoch history.
+
+    `progress_bar`: Keras's live bar (for a terminal), else one line an epoch.
+    """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model()
@@ -130,8 +143,8 @@ def train(split: Split, epochs: int, batch_size: int, seed: int):
         shuffle=False,  # the dataset shuffles itself, reproducibly
         validation_data=(split.x_validation, one_hot(split.y_validation)),
         validation_batch_size=1000,
-        callbacks=[EpochLog()],
-        verbose="auto",
+        callbacks=[EpochLog(epochs, print_lines=not progress_bar)],
+        verbose=1 if progress_bar else 0,
     )
     return model, history.history
 
