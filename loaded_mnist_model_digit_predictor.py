@@ -4,6 +4,7 @@
 examples:
   mnist-predict my_digit.jpg                 (or: python loaded_mnist_model_digit_predictor.py ...)
   mnist-predict photos/ scan.tif --top-k 3
+  mnist-predict house_number.jpg --number    every digit, left to right: 2025
   mnist-predict samples/ --json | head -1
   mnist-predict my_digit.jpg --save-inputs seen/
 
@@ -29,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from mnist_digits.files import LOCAL_MODEL, atomic_path, model_to_use  # noqa: E402
 from mnist_digits.inference import ModelError, load_model  # noqa: E402
-from mnist_digits.prediction import Result, expand_paths, predict  # noqa: E402
+from mnist_digits.prediction import NumberResult, Result, expand_paths, predict  # noqa: E402
 from mnist_digits.quiet import quiet_on_closed_pipe  # noqa: E402
 
 
@@ -42,38 +43,65 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"a Keras .h5 or .keras model (default: {LOCAL_MODEL} if present, else the installed one)")
     parser.add_argument("--top-k", type=int, default=1, metavar="K",
                         help="also show the next K-1 likeliest digits (default 1)")
+    parser.add_argument("--number", action="store_true",
+                        help="read every digit in each image, left to right, as a number")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--save-inputs", type=Path, metavar="DIR",
-                        help="save the 28x28 image the model saw, as DIR/<name>.28x28.png")
+                        help="save the 28x28 image the model saw, as DIR/<name>.28x28.png "
+                             "(with --number, DIR/<name>.0.28x28.png, DIR/<name>.1.28x28.png, ...)")
     args = parser.parse_args(argv)
     if not 1 <= args.top_k <= 10:
         parser.error("--top-k must be between 1 and 10")
     return args
 
 
-def as_text(result: Result, top_k: int) -> str:
-    ranked = np.argsort(result.probabilities)[::-1][:top_k]
+def ranked_after_first(result: Result, top_k: int) -> list[str]:
+    """The next top_k - 1 likeliest digits, as `7 (1.2%)`."""
+    ranked = np.argsort(result.probabilities)[::-1][1:top_k]
+    return [f"{digit} ({result.probabilities[digit]:.1%})" for digit in ranked]
+
+
+def as_text(result: Result | NumberResult, top_k: int) -> str:
+    if isinstance(result, NumberResult):
+        digits = []
+        for digit in result.digits:
+            text = f"{digit.digit} {digit.confidence:.0%}" + (" uncertain" if digit.uncertain else "")
+            if top_k > 1:
+                text += f" (next {', '.join(ranked_after_first(digit, top_k))})"
+            digits.append(text)
+        return f"{result.path}: {result.number} (digits {', '.join(digits)})"
     line = f"{result.path}: {result.digit} (confidence {result.confidence:.1%})"
     if result.uncertain:
         line += " uncertain"
     if top_k > 1:
-        line += "; next: " + ", ".join(f"{d} ({result.probabilities[d]:.1%})" for d in ranked[1:])
+        line += "; next: " + ", ".join(ranked_after_first(result, top_k))
     return line
 
 
-def as_json(result: Result) -> str:
+def digit_fields(result: Result) -> dict:
+    return {"digit": result.digit, "confidence": round(result.confidence, 6), "uncertain": result.uncertain,
+            "probabilities": [round(float(p), 6) for p in result.probabilities]}
+
+
+def as_json(result: Result | NumberResult) -> str:
     if result.error:
         return json.dumps({"path": str(result.path), "error": result.error})
-    return json.dumps({"path": str(result.path), "digit": result.digit,
-                       "confidence": round(result.confidence, 6), "uncertain": result.uncertain,
-                       "probabilities": [round(float(p), 6) for p in result.probabilities]})
+    if isinstance(result, NumberResult):
+        return json.dumps({"path": str(result.path), "number": result.number, "uncertain": result.uncertain,
+                           "digits": [{**digit_fields(digit), "box": list(digit.box)} for digit in result.digits]})
+    return json.dumps({"path": str(result.path), **digit_fields(result)})
 
 
-def save_input(result: Result, folder: Path) -> None:
+def save_inputs(result: Result | NumberResult, folder: Path) -> None:
     from PIL import Image
 
-    with atomic_path(folder / f"{result.path.stem}.28x28.png") as temporary:
-        Image.fromarray((result.image * 255).round().astype(np.uint8)).save(temporary)
+    if isinstance(result, NumberResult):
+        named = [(f"{result.path.stem}.{index}.28x28.png", digit.image) for index, digit in enumerate(result.digits)]
+    else:
+        named = [(f"{result.path.stem}.28x28.png", result.image)]
+    for name, image in named:
+        with atomic_path(folder / name) as temporary:
+            Image.fromarray((image * 255).round().astype(np.uint8)).save(temporary)
 
 
 @quiet_on_closed_pipe
@@ -93,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {note}", file=sys.stderr)
     failures = 0
     try:
-        for result in predict(model, paths):
+        for result in predict(model, paths, numbers=args.number):
             failures += result.error is not None
             if args.json:
                 print(as_json(result))
@@ -101,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {result.path}: {result.error}", file=sys.stderr)
             else:
                 print(as_text(result, args.top_k))
-            if args.save_inputs and result.image is not None:
-                save_input(result, args.save_inputs)
+            if args.save_inputs and result.error is None:
+                save_inputs(result, args.save_inputs)
     except KeyboardInterrupt:
         return 130
     return 1 if failures or not paths else 0

@@ -1,11 +1,11 @@
-"""Read digits from many image files: expand folders, preprocess in parallel,
-predict in batches, and keep going past the files that fail."""
+"""Read digits, or numbers, from many image files: expand folders, preprocess
+in parallel, predict in batches, and keep going past the files that fail."""
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -13,7 +13,8 @@ import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE
-from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, preprocess_file
+from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, load_image, preprocess_file, to_grayscale
+from mnist_digits.segmentation import Box, number_digits
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
 PARALLEL_FROM = 64  # fewer images than this are not worth starting worker processes
@@ -25,6 +26,10 @@ class Result:
     image: np.ndarray | None = None  # the 28x28 the model saw
     probabilities: np.ndarray | None = None
     error: str | None = None
+    box: Box | None = None  # where the digit is, in a number
+
+    def readable(self) -> list["Result"]:
+        return [self] if self.image is not None else []
 
     @property
     def digit(self) -> int:
@@ -37,6 +42,24 @@ class Result:
     @property
     def uncertain(self) -> bool:
         return self.confidence < UNCERTAIN_BELOW
+
+
+@dataclass
+class NumberResult:
+    path: Path
+    digits: list[Result] = field(default_factory=list)  # left to right
+    error: str | None = None
+
+    @property
+    def number(self) -> str:
+        return "".join(str(digit.digit) for digit in self.digits)
+
+    @property
+    def uncertain(self) -> bool:
+        return any(digit.uncertain for digit in self.digits)
+
+    def readable(self) -> list[Result]:
+        return self.digits
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
@@ -61,13 +84,26 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
-def read_digit(path: Path) -> Result:
+def why_unreadable(read: Callable[[Path], object], path: Path) -> tuple[object, str | None]:
+    """What `read` makes of the file, or why it could not."""
     try:
-        return Result(path, image=preprocess_file(path))
+        return read(path), None
     except ImageError as error:
-        return Result(path, error=str(error))
+        return None, str(error)
     except Exception as error:  # a broken file must not stop the batch
-        return Result(path, error=f"cannot read image ({type(error).__name__}: {error})")
+        return None, f"cannot read image ({type(error).__name__}: {error})"
+
+
+def read_digit(path: Path) -> Result:
+    image, error = why_unreadable(preprocess_file, path)
+    return Result(path, image=image, error=error)
+
+
+def read_number(path: Path) -> NumberResult:
+    digits, error = why_unreadable(lambda path: number_digits(to_grayscale(load_image(path))), path)
+    if error is None and not digits:
+        error = "no digit found"
+    return NumberResult(path, [Result(path, image=image, box=box) for image, box in digits or []], error)
 
 
 def start_method() -> str:
@@ -78,22 +114,23 @@ def start_method() -> str:
     return "spawn"
 
 
-def read_digits(paths: list[Path]) -> Iterator[Result]:
+def read_all(paths: list[Path], read: Callable[[Path], Result | NumberResult]) -> Iterator[Result | NumberResult]:
     """Preprocess the images in order, in worker processes when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_FROM or workers < 2:
-        yield from map(read_digit, paths)
+        yield from map(read, paths)
         return
     with ProcessPoolExecutor(workers, mp_context=get_context(start_method())) as pool:
-        yield from pool.map(read_digit, paths, chunksize=8)
+        yield from pool.map(read, paths, chunksize=8)
 
 
-def predict(model, paths: list[Path]) -> Iterator[Result]:
-    """Results in the order of `paths`; inference overlaps preprocessing."""
-    pending: list[Result] = []
+def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result | NumberResult]:
+    """Results in the order of `paths` (whole numbers, if `numbers`);
+    inference overlaps preprocessing."""
+    pending: list[Result | NumberResult] = []
 
-    def flush() -> Iterator[Result]:
-        readable = [result for result in pending if result.image is not None]
+    def flush() -> Iterator[Result | NumberResult]:
+        readable = [digit for result in pending for digit in result.readable()]
         if readable:
             batch = np.stack([result.image for result in readable]).reshape(-1, *INPUT_SHAPE)
             for result, probabilities in zip(readable, model.predict(batch), strict=True):
@@ -101,7 +138,7 @@ def predict(model, paths: list[Path]) -> Iterator[Result]:
         yield from pending
         pending.clear()
 
-    for result in read_digits(paths):
+    for result in read_all(paths, read_number if numbers else read_digit):
         pending.append(result)
         if len(pending) == BATCH:
             yield from flush()

@@ -11,6 +11,7 @@ pen did: a thin or pale stroke becomes one as wide and as bright as MNIST's.
 import functools
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -319,12 +320,22 @@ def normalise_stroke(digit: np.ndarray) -> np.ndarray:
     return cv2.dilate(cv2.copyMakeBorder(digit, *[radius] * 4, cv2.BORDER_CONSTANT, value=0), pen)
 
 
-def mnist_like(gray: np.ndarray) -> np.ndarray:
-    """28x28 float32 in [0, 1], white ink on black, from a grayscale uint8 image.
+class Ink(NamedTuple):
+    """An image's ink as MNIST intensities, and where that lies in the image."""
 
-    The digit is found on a coarse copy (fast, and blind to paper texture);
-    then only its region is read again, at a size where the digit is about
-    FINE_DIGIT_SIDE pixels, for the strokes' detail.
+    intensity: np.ndarray  # float32 in [0, 1], white ink, cropped to the ink
+    left: float  # the original image's pixel coordinates of intensity[0, 0]
+    top: float
+    scale: float  # intensity pixels per original pixel
+
+
+def read_ink(gray: np.ndarray, size_by_height: bool = False) -> Ink:
+    """The ink of the digit (or the row of digits) in a grayscale uint8 image.
+
+    The ink is found on a coarse copy (fast, and blind to paper texture); then
+    only its region is read again, at a size where a digit is about
+    FINE_DIGIT_SIDE pixels, for the strokes' detail: the region's larger side
+    is one digit, or, with `size_by_height`, its height is (a row of digits).
     """
     height, width = gray.shape
     coarse_scale = min(1.0, COARSE_SIDE / max(width, height))
@@ -338,12 +349,12 @@ def mnist_like(gray: np.ndarray) -> np.ndarray:
 
     # The digit's region with a margin for faint rims, in coarse then original pixels.
     left, top, right, bottom = bounding_box(mask)
-    digit_side = max(right - left, bottom - top) / coarse_scale
+    digit_side = (bottom - top if size_by_height else max(right - left, bottom - top)) / coarse_scale
     margin = 1 + round(0.05 * max(right - left, bottom - top))
     left, top = max(0, left - margin), max(0, top - margin)
     right, bottom = min(coarse_size[0], right + margin), min(coarse_size[1], bottom + margin)
-    region = gray[int(top / coarse_scale):int(np.ceil(bottom / coarse_scale)),
-                  int(left / coarse_scale):int(np.ceil(right / coarse_scale))]
+    region_left, region_top = int(left / coarse_scale), int(top / coarse_scale)
+    region = gray[region_top:int(np.ceil(bottom / coarse_scale)), region_left:int(np.ceil(right / coarse_scale))]
     fine_scale = min(1.0, FINE_DIGIT_SIDE / digit_side)
     fine_size = (max(1, round(region.shape[1] * fine_scale)), max(1, round(region.shape[0] * fine_scale)))
     stroke_limit = max(3, round(digit_side * fine_scale * FINE_STROKE_LIMIT))
@@ -353,12 +364,16 @@ def mnist_like(gray: np.ndarray) -> np.ndarray:
     near_digit = fill_holes(cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool))
     near_digit = cv2.resize(near_digit[top:bottom, left:right].view(np.uint8), fine_size,
                             interpolation=cv2.INTER_NEAREST).view(bool)
-    return centre_by_mass(fit_in_box(normalise_stroke(as_ink_intensity(fine, near_digit, min_contrast))))
+    intensity = as_ink_intensity(fine, near_digit, min_contrast)
+    ink_left, ink_top, ink_right, ink_bottom = bounding_box(intensity > 0)
+    scale = fine_size[0] / region.shape[1]
+    return Ink(intensity[ink_top:ink_bottom, ink_left:ink_right],
+               region_left + ink_left / scale, region_top + ink_top / scale, scale)
 
 
 def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast: int) -> np.ndarray:
     """The digit's pixels as MNIST intensities in [0, 1] (strokes' cores at 1),
-    cropped to the digit, from its ink strength (uint8)."""
+    from its ink strength (uint8)."""
     if not near_digit.any():
         raise ImageError("no digit found")
     # A thin pen is fainter here than on the coarse copy, which kept its
@@ -372,8 +387,18 @@ def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast:
     digit = np.clip((strength.astype(np.float32) - base) / max(stroke - base, 1), 0, 1) * near_digit
     if not digit.any():
         raise ImageError("no digit found")
-    left, top, right, bottom = bounding_box(digit > 0)
-    return digit[top:bottom, left:right]
+    return digit
+
+
+def as_mnist(digit: np.ndarray) -> np.ndarray:
+    """28x28 float32 in [0, 1], white ink on black, from one digit's intensities
+    cropped to its ink: MNIST's stroke width, 20x20 box and centre of mass."""
+    return centre_by_mass(fit_in_box(normalise_stroke(digit)))
+
+
+def mnist_like(gray: np.ndarray) -> np.ndarray:
+    """The 28x28 model input made from a grayscale uint8 image of one digit."""
+    return as_mnist(read_ink(gray).intensity)
 
 
 def preprocess_file(path: Path) -> np.ndarray:

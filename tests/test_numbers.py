@@ -1,0 +1,91 @@
+"""Reading a number: the digits found, their order and boxes, and the CLI's --number contract."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import loaded_mnist_model_digit_predictor as predictor
+from mnist_digits.files import MODEL_FILE
+from mnist_digits.segmentation import number_digits
+
+SIDE = 112  # each MNIST digit drawn this many pixels square
+
+
+def written_number(mnist, indices: list[int], gap: int) -> np.ndarray:
+    """MNIST test digits drawn dark on white paper, `gap` pixels between their
+    28x28 frames (negative: the frames overlap, and so may the strokes)."""
+    tiles = [255 - cv2.resize(mnist.x_test[index], (SIDE, SIDE), interpolation=cv2.INTER_CUBIC) for index in indices]
+    page = np.full((SIDE + 80, 80 + len(tiles) * SIDE + gap * (len(tiles) - 1)), 255, np.uint8)
+    for number, tile in enumerate(tiles):
+        left = 40 + number * (SIDE + gap)
+        page[40:40 + SIDE, left:left + SIDE] = np.minimum(page[40:40 + SIDE, left:left + SIDE], tile)
+    return page
+
+
+def lefts(digits) -> list[int]:
+    return [box[0] for _, box in digits]
+
+
+@pytest.mark.parametrize("gap", [40, 0])
+def test_the_digits_of_a_spaced_number_are_found_left_to_right(mnist, gap):
+    page = written_number(mnist, [1, 2, 3, 4, 5, 6], gap)
+    digits = number_digits(page)
+    assert len(digits) == 6 and lefts(digits) == sorted(lefts(digits))
+    for image, (left, top, width, height) in digits:
+        assert image.shape == (28, 28) and 0 <= left and left + width <= page.shape[1] and top + height <= page.shape[0]
+
+
+def test_two_touching_zeros_are_split_into_two_digits():
+    page = np.full((200, 300), 255, np.uint8)
+    cv2.ellipse(page, (110, 100), (38, 60), 0, 0, 360, 0, 9)
+    cv2.ellipse(page, (186, 100), (38, 60), 0, 0, 360, 0, 9)  # the rings overlap by 2 px
+    digits = number_digits(page)
+    assert len(digits) == 2
+    (_, first), (_, second) = digits
+    touching = 148  # the rings meet at x = 147-149
+    assert abs(first[0] + first[2] - touching) <= 0.15 * 76 and abs(second[0] - touching) <= 0.15 * 76
+
+
+def test_a_five_in_two_pieces_is_one_digit_and_a_decimal_point_is_none():
+    page = np.full((200, 420), 255, np.uint8)
+    cv2.line(page, (60, 40), (130, 40), 0, 9)  # the 5's bar, apart from its body
+    cv2.line(page, (62, 58), (58, 100), 0, 9)
+    cv2.ellipse(page, (90, 125), (38, 35), 0, -150, 150, 0, 9)
+    cv2.circle(page, (190, 158), 7, 0, -1)  # a decimal point
+    cv2.line(page, (270, 40), (270, 160), 0, 9)  # a 1
+    cv2.line(page, (330, 40), (390, 40), 0, 9)  # a 7
+    cv2.line(page, (390, 40), (345, 160), 0, 9)
+    digits = number_digits(page)
+    assert len(digits) == 3
+    assert lefts(digits)[0] < 70 and lefts(digits)[1] > 200
+
+
+def test_number_json_has_the_documented_shape(mnist, smoke_run, tmp_path, capsys):
+    path = tmp_path / "number.png"
+    Image.fromarray(written_number(mnist, [1, 2, 3], 30)).save(path)
+    assert predictor.main([str(path), "--number", "--json", "--model", str(smoke_run / MODEL_FILE)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert set(record) == {"path", "number", "uncertain", "digits"}
+    assert isinstance(record["number"], str) and len(record["number"]) == 3
+    assert record["number"] == "".join(str(digit["digit"]) for digit in record["digits"])
+    for digit in record["digits"]:
+        assert set(digit) == {"digit", "confidence", "uncertain", "probabilities", "box"}
+        assert len(digit["probabilities"]) == 10 and len(digit["box"]) == 4
+
+
+def test_the_shipped_model_reads_a_number_and_saves_one_input_per_digit(mnist, tmp_path, capsys):
+    path = tmp_path / "year.png"
+    Image.fromarray(written_number(mnist, [1, 3, 1, 4], 10)).save(path)  # 2, 0, 2, 4
+    assert predictor.main([str(path), "--number", "--save-inputs", str(tmp_path / "seen")]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: 2024 (digits 2 ")
+    assert sorted(p.name for p in (tmp_path / "seen").iterdir()) == [f"year.{n}.28x28.png" for n in range(4)]
+
+
+def test_a_single_digit_read_as_a_number_is_that_digit(mnist, tmp_path, capsys):
+    path = tmp_path / "one.png"
+    Image.fromarray(written_number(mnist, [0], 0)).save(path)
+    assert predictor.main([str(path), "--number"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: 7 (digits 7 ")
