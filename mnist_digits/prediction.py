@@ -13,8 +13,8 @@ import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE
-from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, load_image, preprocess_file, to_grayscale
-from mnist_digits.segmentation import Box, number_digits
+from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, preprocess_file
+from mnist_digits.segmentation import Box, number_file_digits
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
 PARALLEL_FROM = 64  # fewer images than this are not worth starting worker processes
@@ -84,7 +84,7 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
-def why_unreadable(read: Callable[[Path], object], path: Path) -> tuple[object, str | None]:
+def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object, str | None]:
     """What `read` makes of the file, or why it could not."""
     try:
         return read(path), None
@@ -95,12 +95,12 @@ def why_unreadable(read: Callable[[Path], object], path: Path) -> tuple[object, 
 
 
 def read_digit(path: Path) -> Result:
-    image, error = why_unreadable(preprocess_file, path)
+    image, error = read_or_why_not(preprocess_file, path)
     return Result(path, image=image, error=error)
 
 
 def read_number(path: Path) -> NumberResult:
-    digits, error = why_unreadable(lambda path: number_digits(to_grayscale(load_image(path))), path)
+    digits, error = read_or_why_not(number_file_digits, path)
     if error is None and not digits:
         error = "no digit found"
     return NumberResult(path, [Result(path, image=image, box=box) for image, box in digits or []], error)

@@ -5,10 +5,12 @@ strength: see preprocessing.py), sized by the row's height; then its ink is
 cut into digits, and each becomes a 28x28 MNIST digit of its own.
 """
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from mnist_digits.preprocessing import Ink, as_mnist, read_ink
+from mnist_digits.preprocessing import Ink, as_mnist, load_image, read_ink, to_grayscale
 
 Box = tuple[int, int, int, int]  # left, top, width, height
 
@@ -104,3 +106,8 @@ def number_digits(gray: np.ndarray) -> list[tuple[np.ndarray, Box]]:
     28x28 model input and its box in the image's pixels."""
     ink = read_ink(gray, size_by_height=True)
     return [(as_mnist(digit), in_image(ink, box)) for digit, box in split_row(ink.intensity)]
+
+
+def number_file_digits(path: Path) -> list[tuple[np.ndarray, Box]]:
+    """number_digits() of the image at `path`."""
+    return number_digits(to_grayscale(load_image(path)))
