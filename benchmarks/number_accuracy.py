@@ -1,0 +1,55 @@
+"""Accuracy of `--number` on a labelled folder of number images: whole numbers per spacing and style, and digits.
+
+    python benchmarks/number_images.py /tmp/numbers --per-kind 50 --first-test-index 5000
+    python benchmarks/number_accuracy.py /tmp/numbers [--model models/mnist_model.h5]
+
+The folder needs a labels.csv with `file`, `number`, `style` and `spacing`
+columns (as number_images.py writes). A digit counts as right where the
+number was cut into as many digits as it has and that one reads right.
+"""
+
+import argparse
+import csv
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from mnist_digits.files import LOCAL_MODEL  # noqa: E402
+from mnist_digits.inference import load_model  # noqa: E402
+from mnist_digits.prediction import predict  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--model", type=Path, default=LOCAL_MODEL)
+    args = parser.parse_args()
+    with open(args.folder / "labels.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    model = load_model(args.model)
+    results = predict(model, [args.folder / row["file"] for row in rows], numbers=True)
+    whole: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    digits_right = digits = 0
+    misreads = []
+    for row, result in zip(rows, results, strict=True):
+        read = result.error or result.number
+        whole[row["spacing"], row["style"]].append(read == row["number"])
+        digits += len(row["number"])
+        if len(read) == len(row["number"]):
+            digits_right += sum(a == b for a, b in zip(read, row["number"], strict=True))
+        if read != row["number"]:
+            misreads.append(f"  {row['file']}: {row['number']} read as {read}")
+    styles = sorted({style for _, style in whole})
+    print(f"{'whole numbers':14s}" + "".join(f"{style:>9s}" for style in styles) + f"{'all':>9s}")
+    for spacing in ("spaced", "tight", "touching"):
+        cells = [whole[spacing, style] for style in styles]
+        every = [right for cell in cells for right in cell]
+        print(f"{spacing:14s}" + "".join(f"{sum(cell) / len(cell):9.1%}" for cell in cells)
+              + f"{sum(every) / len(every):9.1%}")
+    print(f"digits read right: {digits_right / digits:.1%} of {digits}")
+    print("misread:", *misreads, sep="\n")
+
+
+if __name__ == "__main__":
+    main()
