@@ -75,7 +75,15 @@ def as_text(result: Result | NumberResult, top_k: int) -> str:
         line += " uncertain"
     if top_k > 1:
         line += "; next: " + ", ".join(ranked_after_first(result, top_k))
+    if hint := number_hint(result):
+        line += f"; {hint}"
     return line
+
+
+def number_hint(result: Result) -> str | None:
+    if result.digits_in_a_row < 2:
+        return None
+    return f"this image seems to hold {result.digits_in_a_row} digits: try --number"
 
 
 def digit_fields(result: Result) -> dict:
@@ -89,7 +97,8 @@ def as_json(result: Result | NumberResult) -> str:
     if isinstance(result, NumberResult):
         return json.dumps({"path": str(result.path), "number": result.number, "uncertain": result.uncertain,
                            "digits": [{**digit_fields(digit), "box": list(digit.box)} for digit in result.digits]})
-    return json.dumps({"path": str(result.path), **digit_fields(result)})
+    hint = number_hint(result)
+    return json.dumps({"path": str(result.path), **digit_fields(result), **({"note": hint} if hint else {})})
 
 
 def save_inputs(result: Result | NumberResult, folder: Path) -> None:

@@ -13,8 +13,8 @@ import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE
-from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, preprocess_file
-from mnist_digits.segmentation import Box, number_file_digits
+from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_ink_file
+from mnist_digits.segmentation import Box, digits_in_a_row, number_file_digits
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
 PARALLEL_FROM = 64  # fewer images than this are not worth starting worker processes
@@ -27,6 +27,7 @@ class Result:
     probabilities: np.ndarray | None = None
     error: str | None = None
     box: Box | None = None  # where the digit is, in a number
+    digits_in_a_row: int = 1  # how many the image seems to hold, when read as one digit
 
     def readable(self) -> list["Result"]:
         return [self] if self.image is not None else []
@@ -95,8 +96,10 @@ def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object,
 
 
 def read_digit(path: Path) -> Result:
-    image, error = read_or_why_not(preprocess_file, path)
-    return Result(path, image=image, error=error)
+    ink, error = read_or_why_not(read_ink_file, path)
+    if error is not None:
+        return Result(path, error=error)
+    return Result(path, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
 
 
 def read_number(path: Path) -> NumberResult:

@@ -401,6 +401,11 @@ def mnist_like(gray: np.ndarray) -> np.ndarray:
     return as_mnist(read_ink(gray).intensity)
 
 
+def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
+    """read_ink() of the image at `path`."""
+    return read_ink(to_grayscale(load_image(path)), size_by_height)
+
+
 def preprocess_file(path: Path) -> np.ndarray:
-    """The 28x28 model input made from the image at `path`."""
-    return mnist_like(to_grayscale(load_image(path)))
+    """The 28x28 model input made from the image of one digit at `path`."""
+    return as_mnist(read_ink_file(path).intensity)

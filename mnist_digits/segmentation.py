@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mnist_digits.preprocessing import Ink, as_mnist, load_image, read_ink, to_grayscale
+from mnist_digits.preprocessing import Ink, as_mnist, read_ink, read_ink_file
 
 Box = tuple[int, int, int, int]  # left, top, width, height
 
@@ -26,6 +26,10 @@ SHARED_WIDTH = 0.5
 # median is 0.8; 10 % are under 0.5, 10 % over 1.05).
 WIDEST_DIGIT = 1.1
 DIGIT_WIDTH = 0.8
+# Ink this many times wider than tall, in separate pieces each at least
+# CLEARLY_A_DIGIT of the tallest one's height, is a row of digits.
+ROW_ASPECT = 1.2
+CLEARLY_A_DIGIT = 0.6
 
 
 def pieces_as_digits(stats: np.ndarray) -> list[list[int]]:
@@ -102,13 +106,34 @@ def in_image(ink: Ink, box: Box) -> Box:
             max(1, round(width / ink.scale)), max(1, round(height / ink.scale)))
 
 
-def number_digits(gray: np.ndarray) -> list[tuple[np.ndarray, Box]]:
-    """Each digit of the number in a grayscale uint8 image, left to right: its
-    28x28 model input and its box in the image's pixels."""
-    ink = read_ink(gray, size_by_height=True)
+def digits_of(ink: Ink) -> list[tuple[np.ndarray, Box]]:
+    """Each digit in a row of ink, left to right: its 28x28 model input and
+    its box in the image's pixels."""
     return [(as_mnist(digit), in_image(ink, box)) for digit, box in split_row(ink.intensity)]
 
 
+def number_digits(gray: np.ndarray) -> list[tuple[np.ndarray, Box]]:
+    """digits_of() the number in a grayscale uint8 image."""
+    return digits_of(read_ink(gray, size_by_height=True))
+
+
 def number_file_digits(path: Path) -> list[tuple[np.ndarray, Box]]:
-    """number_digits() of the image at `path`."""
-    return number_digits(to_grayscale(load_image(path)))
+    """digits_of() the number in the image at `path`."""
+    return digits_of(read_ink_file(path, size_by_height=True))
+
+
+def digits_in_a_row(ink: Ink) -> int:
+    """How many digits side by side the ink of an image read as one digit
+    clearly holds: separate pieces, each nearly as tall as the tallest, in a
+    row wider than it is tall; else 1. (A wide 0 is not cut in two here.)"""
+    height, width = ink.intensity.shape
+    if width < ROW_ASPECT * height:
+        return 1
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink.intensity > INK_LEVEL).view(np.uint8), 8)
+    heights = []
+    for members in pieces_as_digits(stats[1:]):
+        tops = stats[np.asarray(members) + 1, cv2.CC_STAT_TOP]
+        bottoms = tops + stats[np.asarray(members) + 1, cv2.CC_STAT_HEIGHT]
+        heights.append(bottoms.max() - tops.min())
+    tall = [height for height in heights if height >= CLEARLY_A_DIGIT * max(heights, default=0)]
+    return len(tall) if len(tall) > 1 else 1

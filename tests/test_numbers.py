@@ -1,6 +1,7 @@
 """Reading a number: the digits found, their order and boxes, and the CLI's --number contract."""
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -89,3 +90,18 @@ def test_a_single_digit_read_as_a_number_is_that_digit(mnist, tmp_path, capsys):
     Image.fromarray(written_number(mnist, [0], 0)).save(path)
     assert predictor.main([str(path), "--number"]) == 0
     assert capsys.readouterr().out.startswith(f"{path}: 7 (digits 7 ")
+
+
+def test_without_number_a_row_of_digits_gets_a_hint_and_single_digits_do_not(mnist, tmp_path, capsys):
+    path = tmp_path / "row.png"
+    Image.fromarray(written_number(mnist, [1, 2, 3], 30)).save(path)
+    assert predictor.main([str(path)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("; this image seems to hold 3 digits: try --number")
+    assert predictor.main([str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["note"] == "this image seems to hold 3 digits: try --number"
+
+
+def test_no_sample_of_a_single_digit_gets_the_hint(capsys):
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    assert predictor.main([str(samples), "--json"]) == 0
+    assert not [line for line in capsys.readouterr().out.splitlines() if '"note"' in line]
