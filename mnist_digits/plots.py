@@ -55,3 +55,18 @@ def digit_grid(images, captions: list[str], columns: int = 10) -> Figure:
             axes.imshow(images[index], cmap="gray", vmin=0, vmax=1 if images[index].max() <= 1 else 255)
             axes.set_title(captions[index], fontsize=8)
     return figure
+
+
+def number_boxes(images, boxes: list[list[tuple[int, int, int, int]]], captions: list[str]) -> Figure:
+    """Images of numbers, one under another, with a box around each digit found."""
+    from matplotlib.patches import Rectangle
+
+    figure = Figure(figsize=(9, 1.9 * len(images)), layout="constrained")
+    for axes, image, digit_boxes, caption in zip(figure.subplots(len(images), 1, squeeze=False).ravel(),
+                                                 images, boxes, captions, strict=True):
+        axes.imshow(image, cmap="gray" if np.ndim(image) == 2 else None)
+        for left, top, width, height in digit_boxes:
+            axes.add_patch(Rectangle((left, top), width, height, fill=False, edgecolor="tab:orange", linewidth=1.5))
+        axes.set_title(caption, fontsize=9)
+        axes.axis("off")
+    return figure

@@ -6,7 +6,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "visualize_results.ipynb"
-PLOTTING_CALLS = ("training_curves(", "confusion_figure(", "digit_grid(")
+PLOTTING_CALLS = ("training_curves(", "confusion_figure(", "digit_grid(", "number_boxes(")
 
 
 def test_the_notebook_runs_headless_and_every_plotting_cell_draws(smoke_run):
@@ -18,7 +18,7 @@ def test_the_notebook_runs_headless_and_every_plotting_cell_draws(smoke_run):
                    resources={"metadata": {"path": str(ROOT)}}).execute()
     plotting = [cell for cell in notebook.cells
                 if cell.cell_type == "code" and any(call in cell.source for call in PLOTTING_CALLS)]
-    assert len(plotting) >= 4
+    assert len(plotting) >= 5
     for cell in plotting:
         assert any("image/png" in output.get("data", {}) for output in cell.outputs), cell.source[:60]
     for cell in notebook.cells:
