@@ -13,7 +13,6 @@ writes OUT_DIR/<style>_<spacing>_<n>.<ext> and OUT_DIR/labels.csv.
 """
 
 import argparse
-import csv
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from benchmarks.user_style_images import (  # noqa: E402
     png,
     stroke_alpha,
     to_image,
+    write_labels,
 )
 from mnist_digits.data import load_mnist  # noqa: E402
 
@@ -108,10 +108,7 @@ def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0
                 (out_dir / name).write_bytes(data)
                 rows.append({"file": name, "number": "".join(str(mnist.y_test[i]) for i in indices),
                              "style": style, "spacing": spacing, "first_mnist_test_index": indices[0]})
-    with open(out_dir / "labels.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_labels(out_dir, rows)
     return rows
 
 

@@ -481,11 +481,16 @@ def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0
         name = f"{stem}.{extension}" if stem == "handwritten_digit" else f"{stem}_{label}.{extension}"
         (out_dir / name).write_bytes(data)
         rows.append({"file": name, "digit": label, "kind": kind, "mnist_test_index": index})
+    write_labels(out_dir, rows)
+    return rows
+
+
+def write_labels(out_dir: Path, rows: list[dict]) -> None:
+    """OUT_DIR/labels.csv: one row per image written, the columns of `rows`."""
     with open(out_dir / "labels.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return rows
 
 
 def main() -> None:
