@@ -396,11 +396,6 @@ def as_mnist(digit: np.ndarray) -> np.ndarray:
     return centre_by_mass(fit_in_box(normalise_stroke(digit)))
 
 
-def mnist_like(gray: np.ndarray) -> np.ndarray:
-    """The 28x28 model input made from a grayscale uint8 image of one digit."""
-    return as_mnist(read_ink(gray).intensity)
-
-
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
     """read_ink() of the image at `path`."""
     return read_ink(to_grayscale(load_image(path)), size_by_height)

@@ -84,11 +84,10 @@ def split_row(intensity: np.ndarray) -> list[tuple[np.ndarray, Box]]:
         for start, end in zip(columns, columns[1:], strict=False):
             part = np.zeros_like(mask)
             part[top:top + height, left + start:left + end] = mask[top:top + height, left + start:left + end]
-            digits.append(part)
-    tallest = max(cv2.boundingRect(part.view(np.uint8))[3] for part in digits)
+            digits.append((part, cv2.boundingRect(part.view(np.uint8))))
+    tallest = max(box[3] for _, box in digits)
     found = []
-    for part in digits:
-        left, top, width, height = cv2.boundingRect(part.view(np.uint8))
+    for part, (left, top, width, height) in digits:
         if height < SHORTEST_DIGIT * tallest:
             continue
         # The soft rim below INK_LEVEL belongs to the digit it surrounds.
