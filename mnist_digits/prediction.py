@@ -13,10 +13,14 @@ import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE
-from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_ink_file
+from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_gray_file, readings
 from mnist_digits.segmentation import Box, digits_in_a_row, number_file_digits
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
+# Where the image leaves the ink's polarity in doubt, the other reading wins
+# only if the model is this many times surer of it (the first guess is right
+# more often than not).
+OTHER_READING_MARGIN = 1.2
 PARALLEL_FROM = 64  # fewer images than this are not worth starting worker processes
 
 
@@ -28,9 +32,18 @@ class Result:
     error: str | None = None
     box: Box | None = None  # where the digit is, in a number
     digits_in_a_row: int = 1  # how many the image seems to hold, when read as one digit
+    other_readings: list["Result"] = field(default_factory=list)  # the image read another way
 
     def readable(self) -> list["Result"]:
         return [self] if self.image is not None else []
+
+    def settle(self) -> None:
+        """Take the other reading the model is clearly surer of, once all have probabilities."""
+        for other in self.other_readings:
+            if other.confidence > OTHER_READING_MARGIN * self.confidence:
+                self.image, self.probabilities, self.digits_in_a_row = (
+                    other.image, other.probabilities, other.digits_in_a_row)
+        self.other_readings = []
 
     @property
     def digit(self) -> int:
@@ -96,10 +109,13 @@ def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object,
 
 
 def read_digit(path: Path) -> Result:
-    ink, error = read_or_why_not(read_ink_file, path)
+    inks, error = read_or_why_not(lambda path: readings(read_gray_file(path)), path)
     if error is not None:
         return Result(path, error=error)
-    return Result(path, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
+    likely, *others = [Result(path, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
+                       for ink in inks]
+    likely.other_readings = others
+    return likely
 
 
 def read_number(path: Path) -> NumberResult:
@@ -133,11 +149,14 @@ def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result 
     pending: list[Result | NumberResult] = []
 
     def flush() -> Iterator[Result | NumberResult]:
-        readable = [digit for result in pending for digit in result.readable()]
-        if readable:
-            batch = np.stack([result.image for result in readable]).reshape(-1, *INPUT_SHAPE)
-            for result, probabilities in zip(readable, model.predict(batch), strict=True):
-                result.probabilities = probabilities
+        digits = [digit for result in pending for digit in result.readable()]
+        readings = [reading for digit in digits for reading in (digit, *digit.other_readings)]
+        if readings:
+            batch = np.stack([reading.image for reading in readings]).reshape(-1, *INPUT_SHAPE)
+            for reading, probabilities in zip(readings, model.predict(batch), strict=True):
+                reading.probabilities = probabilities
+        for digit in digits:
+            digit.settle()
         yield from pending
         pending.clear()
 

@@ -156,8 +156,13 @@ def histogram_quantiles(values: np.ndarray, fractions: list[float], where: np.nd
     return [int(value) for value in np.searchsorted(counts, np.multiply(fractions, counts[-1]), side="right")]
 
 
-def ink_is_dark(gray: np.ndarray) -> bool:
-    """Whether the ink is darker than its paper.
+class Polarity(NamedTuple):
+    dark_ink: bool
+    sure: bool  # False: the image hardly tells ink from paper; the other way is worth a try
+
+
+def ink_polarity(gray: np.ndarray) -> Polarity:
+    """Whether the ink is darker than its paper, and how clearly the image says so.
 
     Ink is thin, so wherever there is contrast, most pixels are paper: nearer
     the brightest of their neighbourhood on dark-ink pages, the darkest on
@@ -171,12 +176,12 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     contrasted = brightest - darkest > MIN_INK_CONTRAST
     nearer_brightest = 2 * gray.astype(np.int16) > brightest + darkest
     voters, dark_votes = np.count_nonzero(contrasted), np.count_nonzero(nearer_brightest & contrasted)
-    if abs(dark_votes - voters / 2) < UNDECIDED_VOTE * voters:
-        # A digit that fills its frame has as much ink as paper nearby.
-        flat_paper_says = ink_side_of_flat_paper(gray)
-        if flat_paper_says is not None:
-            return flat_paper_says
-    return dark_votes >= voters / 2
+    if abs(dark_votes - voters / 2) >= UNDECIDED_VOTE * voters:
+        return Polarity(dark_votes >= voters / 2, sure=True)
+    # A digit that fills its frame has as much ink as paper nearby: a thick
+    # or blurred one, or a coarse scan. The flat paper's side is a good first guess.
+    flat_paper_says = ink_side_of_flat_paper(gray)
+    return Polarity(dark_votes >= voters / 2 if flat_paper_says is None else flat_paper_says, sure=False)
 
 
 def ink_side_of_flat_paper(gray: np.ndarray) -> bool | None:
@@ -327,15 +332,17 @@ class Ink(NamedTuple):
     left: float  # the original image's pixel coordinates of intensity[0, 0]
     top: float
     scale: float  # intensity pixels per original pixel
+    polarity: Polarity  # how the ink was told from the paper
 
 
-def read_ink(gray: np.ndarray, size_by_height: bool = False) -> Ink:
+def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | None = None) -> Ink:
     """The ink of the digit (or the row of digits) in a grayscale uint8 image.
 
     The ink is found on a coarse copy (fast, and blind to paper texture); then
     only its region is read again, at a size where a digit is about
     FINE_DIGIT_SIDE pixels, for the strokes' detail: the region's larger side
     is one digit, or, with `size_by_height`, its height is (a row of digits).
+    The ink is dark or light as the image says, unless `dark_ink` is given.
     """
     height, width = gray.shape
     coarse_scale = min(1.0, COARSE_SIDE / max(width, height))
@@ -344,7 +351,8 @@ def read_ink(gray: np.ndarray, size_by_height: bool = False) -> Ink:
     # One pass over a big image: a copy at most 4x the coarse size, where a
     # pen line keeps most of its contrast (as big JPEGs are decoded, too).
     medium = reduce_by(gray, max(width, height) // (4 * COARSE_SIDE))
-    dark_ink = ink_is_dark(shrink(medium, coarse_size))
+    polarity = ink_polarity(shrink(medium, coarse_size)) if dark_ink is None else Polarity(dark_ink, sure=True)
+    dark_ink = polarity.dark_ink
     min_contrast, mask = locate_digit(shrink_keeping_ink(medium, coarse_size, dark_ink), dark_ink)
 
     # The digit's region with a margin for faint rims, in coarse then original pixels.
@@ -368,7 +376,20 @@ def read_ink(gray: np.ndarray, size_by_height: bool = False) -> Ink:
     ink_left, ink_top, ink_right, ink_bottom = bounding_box(intensity > 0)
     scale = fine_size[0] / region.shape[1]
     return Ink(intensity[ink_top:ink_bottom, ink_left:ink_right],
-               region_left + ink_left / scale, region_top + ink_top / scale, scale)
+               region_left + ink_left / scale, region_top + ink_top / scale, scale, polarity)
+
+
+def readings(gray: np.ndarray) -> list[Ink]:
+    """The digit's ink as the image most likely means it; then, where the
+    image hardly tells ink from paper, as the other polarity reads it
+    (the model, which knows digits, chooses)."""
+    likely = read_ink(gray)
+    if likely.polarity.sure:
+        return [likely]
+    try:
+        return [likely, read_ink(gray, dark_ink=not likely.polarity.dark_ink)]
+    except ImageError:
+        return [likely]
 
 
 def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast: int) -> np.ndarray:
@@ -396,9 +417,14 @@ def as_mnist(digit: np.ndarray) -> np.ndarray:
     return centre_by_mass(fit_in_box(normalise_stroke(digit)))
 
 
+def read_gray_file(path: Path) -> np.ndarray:
+    """The image at `path` as grayscale uint8, oriented and flattened."""
+    return to_grayscale(load_image(path))
+
+
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
     """read_ink() of the image at `path`."""
-    return read_ink(to_grayscale(load_image(path)), size_by_height)
+    return read_ink(read_gray_file(path), size_by_height)
 
 
 def preprocess_file(path: Path) -> np.ndarray:

@@ -1,0 +1,66 @@
+"""Where the image leaves the ink's polarity in doubt, the model chooses between the two readings."""
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_digits.files import shipped_model
+from mnist_digits.inference import load_model
+from mnist_digits.prediction import OTHER_READING_MARGIN, predict
+from mnist_digits.preprocessing import readings
+
+
+def coarse_scan(digit: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """An MNIST digit stretched to fill its frame, counted in 8x8 blocks and
+    upscaled, blurry, to 64x64: as much ink as paper, and no flat paper."""
+    rows, cols = np.nonzero(digit)
+    stretched = cv2.resize(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1], (32, 32)) > 127
+    blocks = (stretched.reshape(8, 4, 8, 4).mean(axis=(1, 3)) * 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(255 - blocks if dark_ink else blocks).resize((64, 64), Image.Resampling.BILINEAR))
+
+
+def large_drawing(digit: np.ndarray) -> np.ndarray:
+    return 255 - np.asarray(Image.fromarray(digit).resize((280, 280), Image.Resampling.BICUBIC))
+
+
+def test_a_clear_drawing_has_one_reading_and_a_coarse_scan_may_have_two(mnist):
+    assert [len(readings(large_drawing(digit))) for digit in mnist.x_test[:10]] == [1] * 10
+    counts = [len(readings(coarse_scan(digit, dark_ink))) for digit in mnist.x_test[:10] for dark_ink in (True, False)]
+    assert counts.count(2) >= 5
+    polarities = {reading.polarity.dark_ink for reading in readings(coarse_scan(mnist.x_test[0], True))}
+    assert len(polarities) == len(readings(coarse_scan(mnist.x_test[0], True)))
+
+
+class Answers:
+    """A stand-in model that is sure of the dark-ink reading to a given degree."""
+
+    def __init__(self, first: float, other: float):
+        self.first, self.other = first, other
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        confidences = [self.first, self.other][:len(batch)]
+        return np.array([np.eye(10)[index] * confidence + (1 - confidence) / 10
+                         for index, confidence in enumerate(confidences)], np.float32)
+
+
+@pytest.mark.parametrize("other, expected", [(0.5, 0), (0.5 * OTHER_READING_MARGIN + 0.1, 1)])
+def test_the_other_reading_wins_only_when_the_model_is_clearly_surer(mnist, tmp_path, other, expected):
+    path = tmp_path / "scan.png"
+    Image.fromarray(coarse_scan(mnist.x_test[1], dark_ink=True)).save(path)
+    assert len(readings(coarse_scan(mnist.x_test[1], dark_ink=True))) == 2
+    result, = predict(Answers(first=0.5, other=other), [path])
+    assert result.digit == expected and not result.other_readings
+
+
+def test_coarse_scans_filling_their_frame_are_read_in_either_polarity(mnist, tmp_path):
+    # With the first guess of polarity alone, 94.6 % of these were read right.
+    # (A stretched 1 is a solid block in either polarity: 1s are left out.)
+    paths, truth = [], []
+    for index in np.nonzero(mnist.y_test[:300] != 1)[0]:
+        for dark_ink in (True, False):
+            paths.append(tmp_path / f"{index}_{dark_ink}.png")
+            Image.fromarray(coarse_scan(mnist.x_test[index], dark_ink)).save(paths[-1])
+            truth.append(mnist.y_test[index])
+    answers = [result.digit for result in predict(load_model(shipped_model()), paths)]
+    assert np.mean(np.equal(answers, truth)) >= 0.955
