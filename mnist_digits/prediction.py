@@ -14,7 +14,7 @@ import numpy as np
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE
 from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_gray_file, readings
-from mnist_digits.segmentation import Box, digits_in_a_row, number_file_digits
+from mnist_digits.segmentation import Box, Piece, best_cut, digits_in_a_row, number_file_pieces
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
 # Where the image leaves the ink's polarity in doubt, the other reading wins
@@ -34,8 +34,9 @@ class Result:
     digits_in_a_row: int = 1  # how many the image seems to hold, when read as one digit
     other_readings: list["Result"] = field(default_factory=list)  # the image read another way
 
-    def readable(self) -> list["Result"]:
-        return [self] if self.image is not None else []
+    def readings(self) -> list["Result"]:
+        """What the model must read for this image."""
+        return [self, *self.other_readings] if self.image is not None else []
 
     def settle(self) -> None:
         """Take the other reading the model is clearly surer of, once all have probabilities."""
@@ -63,6 +64,9 @@ class NumberResult:
     path: Path
     digits: list[Result] = field(default_factory=list)  # left to right
     error: str | None = None
+    # Every piece of ink that may be a digit, and the model's readings of them.
+    pieces: list[Piece] = field(default_factory=list)
+    piece_readings: list[Result] = field(default_factory=list)
 
     @property
     def number(self) -> str:
@@ -72,8 +76,16 @@ class NumberResult:
     def uncertain(self) -> bool:
         return any(digit.uncertain for digit in self.digits)
 
-    def readable(self) -> list[Result]:
-        return self.digits
+    def readings(self) -> list[Result]:
+        return self.piece_readings
+
+    def settle(self) -> None:
+        """The digits: the ink cut the way the model reads best."""
+        if self.pieces:
+            chosen = best_cut(self.pieces, [reading.confidence for reading in self.piece_readings])
+            self.digits = [self.piece_readings[index] for index in chosen]
+            self.error = None if chosen else "no digit found"
+        self.pieces, self.piece_readings = [], []
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
@@ -119,10 +131,11 @@ def read_digit(path: Path) -> Result:
 
 
 def read_number(path: Path) -> NumberResult:
-    digits, error = read_or_why_not(number_file_digits, path)
-    if error is None and not digits:
+    pieces, error = read_or_why_not(number_file_pieces, path)
+    if error is None and not pieces:
         error = "no digit found"
-    return NumberResult(path, [Result(path, image=image, box=box) for image, box in digits or []], error)
+    return NumberResult(path, error=error, pieces=pieces or [],
+                        piece_readings=[Result(path, image=piece.image, box=piece.box) for piece in pieces or []])
 
 
 def start_method() -> str:
@@ -149,14 +162,13 @@ def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result 
     pending: list[Result | NumberResult] = []
 
     def flush() -> Iterator[Result | NumberResult]:
-        digits = [digit for result in pending for digit in result.readable()]
-        readings = [reading for digit in digits for reading in (digit, *digit.other_readings)]
+        readings = [reading for result in pending for reading in result.readings()]
         if readings:
             batch = np.stack([reading.image for reading in readings]).reshape(-1, *INPUT_SHAPE)
             for reading, probabilities in zip(readings, model.predict(batch), strict=True):
                 reading.probabilities = probabilities
-        for digit in digits:
-            digit.settle()
+        for result in pending:
+            result.settle()
         yield from pending
         pending.clear()
 

@@ -2,15 +2,29 @@
 
 The image is read once as for a single digit (polarity, lighting, stroke
 strength: see preprocessing.py), sized by the row's height; then its ink is
-cut into digits, and each becomes a 28x28 MNIST digit of its own.
+cut into pieces, and each becomes a 28x28 MNIST digit of its own. Where
+digits touch, the ink offers several ways to cut it; the model reads every
+piece, and best_cut() keeps the way it reads best.
 """
 
+import math
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
+from PIL import Image
 
-from mnist_digits.preprocessing import Ink, as_mnist, read_ink, read_ink_file
+from mnist_digits.model import IMAGE_SIZE
+from mnist_digits.preprocessing import (
+    DIGIT_BOX,
+    Ink,
+    as_mnist,
+    centre_by_mass,
+    normalise_stroke,
+    read_ink,
+    read_ink_file,
+)
 
 Box = tuple[int, int, int, int]  # left, top, width, height
 
@@ -21,11 +35,19 @@ SHORTEST_DIGIT = 0.4
 # Pieces that share this much of the narrower one's width are one digit: the
 # bar of a 5, an open 4, the crossbar of a 7, the dot over a 1.
 SHARED_WIDTH = 0.5
-# A blob wider than this times a digit's height (the row's median) is several
-# touching digits, each about DIGIT_WIDTH times as wide as it is tall (MNIST's
-# median is 0.8; 10 % are under 0.5, 10 % over 1.05).
-WIDEST_DIGIT = 1.1
-DIGIT_WIDTH = 0.8
+# A blob wider than the row's digit height (the median) may be several
+# touching digits. It may be cut where its columns hold the least ink, or
+# span the least height, within CUT_WINDOW of a digit's height on either
+# side; a piece is SLIMMEST_PIECE to WIDEST_PIECE digit heights wide.
+MAY_BE_SEVERAL = 1.0
+CUT_WINDOW = 0.1
+SLIMMEST_PIECE = 0.15
+WIDEST_PIECE = 1.3
+# MNIST fits its digits in a square by their longer side, and 90 % are
+# narrower than tall (width over height: median 0.8, 90th percentile 1.05).
+# A piece wider than tall costs this, per digit height of excess, in log
+# probability: it is more often two digits the model reads as one.
+WIDE_PIECE_COST = 1.0
 # Ink this many times wider than tall, in separate pieces each at least
 # CLEARLY_A_DIGIT of the tallest one's height, is a row of digits.
 ROW_ASPECT = 1.2
@@ -51,51 +73,137 @@ def pieces_as_digits(stats: np.ndarray) -> list[list[int]]:
     return digits
 
 
-def cut_columns(ink: np.ndarray, count: int) -> list[int]:
-    """Where to cut a blob of `count` touching digits: near each equal share of
-    its width, at the column where the blob is lowest from top to bottom.
-    Two digits meet where their outlines dip (between two round tops), while
-    the inside of a 0 still spans its full height."""
-    has_ink = ink.any(axis=0)
-    top, bottom = np.argmax(ink, axis=0), ink.shape[0] - np.argmax(ink[::-1], axis=0)
-    extent = np.where(has_ink, bottom - top, 0)
-    share = ink.shape[1] / count
-    cuts = [0]
-    for index in range(1, count):
-        low, high = round((index - 0.3) * share), round((index + 0.3) * share)
-        cuts.append(low + int(np.argmin(extent[low:high + 1])))
-    return [*cuts, ink.shape[1]]
+class Piece(NamedTuple):
+    """A stretch of a row of ink that may be one digit."""
+
+    image: np.ndarray  # its 28x28 model input
+    box: Box  # in the row's pixels, then the image's
+    first_cut: int  # it lies between these two of its group's cuts
+    last_cut: int
+    width: float  # in digit heights
 
 
-def split_row(intensity: np.ndarray) -> list[tuple[np.ndarray, Box]]:
-    """The digits in a row of ink (float intensities): each one's intensities,
-    cropped to it, and its box in the row's pixels; left to right."""
+def cut_candidates(blob: np.ndarray, digit_height: float) -> list[int]:
+    """Columns where touching digits in `blob` (cropped to its ink) may meet:
+    its edges, and where a column holds the least ink, or spans the least
+    height, of its neighbourhood. Two digits meet where little ink crosses
+    (a thin joint) or where their outlines dip (between two round tops)."""
+    has_ink = blob.any(axis=0)
+    top, bottom = np.argmax(blob, axis=0), blob.shape[0] - np.argmax(blob[::-1], axis=0)
+    side = 2 * max(1, round(CUT_WINDOW * digit_height)) + 1
+    cuts = {0, blob.shape[1]}
+    for profile in (blob.sum(axis=0), np.where(has_ink, bottom - top, 0)):
+        profile = profile.astype(np.float32)[None]
+        lowest = cv2.erode(profile, np.ones((1, side), np.uint8), borderType=cv2.BORDER_REPLICATE)[0]
+        highest = cv2.dilate(profile, np.ones((1, side), np.uint8), borderType=cv2.BORDER_REPLICATE)[0]
+        cuts.update(np.nonzero((profile[0] <= lowest) & (lowest < highest))[0].tolist())
+    # Neighbouring columns cut alike: keep one of each run.
+    apart = max(1, round(CUT_WINDOW * digit_height / 2))
+    kept = [0]
+    for cut in sorted(cuts)[1:]:
+        if cut - kept[-1] >= apart:
+            kept.append(cut)
+    kept[-1] = blob.shape[1]
+    return kept
+
+
+def at_row_scale(digit: np.ndarray, digit_height: float) -> np.ndarray | None:
+    """A piece as a 28x28 model input, sized by the row's digit height rather
+    than by its own longer side (so that two digits read as one look as wide
+    as they are); None where it would not fit."""
+    digit = normalise_stroke(digit)
+    scale = DIGIT_BOX / max(digit_height, digit.shape[0])
+    size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
+    if max(size) > IMAGE_SIZE:
+        return None
+    resized = Image.fromarray(digit).resize(size, Image.Resampling.LANCZOS)
+    return centre_by_mass(np.clip(np.asarray(resized, dtype=np.float32), 0, 1))
+
+
+def piece_of(blob: np.ndarray, intensity: np.ndarray, left: int, right: int) -> tuple[np.ndarray, Box] | None:
+    """The ink of `blob` between two columns with its soft rim (intensities,
+    cropped to it), and its box; None where there is none."""
+    part = np.zeros_like(blob)
+    part[:, left:right] = blob[:, left:right]
+    if not part.any():
+        return None
+    rim = cv2.dilate(part.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)  # the rim below INK_LEVEL
+    digit = np.where(rim, intensity, 0)
+    rim_left, rim_top, rim_width, rim_height = cv2.boundingRect((digit > 0).view(np.uint8))
+    return digit[rim_top:rim_top + rim_height, rim_left:rim_left + rim_width], cv2.boundingRect(part.view(np.uint8))
+
+
+def ways_to_cut(blob: np.ndarray, intensity: np.ndarray, digit_height: float, shortest: float) -> list[Piece]:
+    """Every piece of a blob wide enough to be several digits that could be a
+    digit: between two cut candidates, wide and tall enough, fitting 28x28."""
+    left, top, width, height = cv2.boundingRect(blob.view(np.uint8))
+    # Work in the blob's box, with a pixel around it for the soft rim.
+    box_left, box_top = max(0, left - 1), max(0, top - 1)
+    around = (slice(box_top, top + height + 1), slice(box_left, left + width + 1))
+    blob, intensity = blob[around], intensity[around]
+    inner = blob[top - box_top:top - box_top + height, left - box_left:left - box_left + width]
+    cuts = [left - box_left + cut for cut in cut_candidates(inner, digit_height)]
+    pieces = []
+    for first, start in enumerate(cuts):
+        for last in range(first + 1, len(cuts)):
+            piece_width = (cuts[last] - start) / digit_height
+            if piece_width > WIDEST_PIECE:
+                break
+            found = piece_of(blob, intensity, start, cuts[last]) if piece_width >= SLIMMEST_PIECE else None
+            if found is None or found[1][3] < shortest:
+                continue
+            image = at_row_scale(found[0], digit_height)
+            if image is not None:
+                piece_left, piece_top, piece_width_px, piece_height = found[1]
+                box = (box_left + piece_left, box_top + piece_top, piece_width_px, piece_height)
+                pieces.append(Piece(image, box, first, last, piece_width))
+    return pieces
+
+
+def split_row(intensity: np.ndarray) -> list[Piece]:
+    """Every piece of a row of ink (float intensities) that may be a digit,
+    with its cuts numbered along the row: a digit apart from the others
+    spans one step, touching ones the ways they may be cut, and the whole
+    ink, read as one digit as without --number, spans all."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((intensity > INK_LEVEL).view(np.uint8), 8)
     if count == 1:
         return []
     blobs = [np.isin(labels, np.asarray(members) + 1) for members in pieces_as_digits(stats[1:])]
     boxes = [cv2.boundingRect(blob.view(np.uint8)) for blob in blobs]
-    row_height = float(np.median([height for _, _, _, height in boxes]))  # a digit's, most of them separate
-    digits = []
-    for mask, (left, top, width, height) in zip(blobs, boxes, strict=True):
-        wide = width > WIDEST_DIGIT * row_height
-        columns = cut_columns(mask[top:top + height, left:left + width],
-                              max(1, round(width / (DIGIT_WIDTH * row_height))) if wide else 1)
-        for start, end in zip(columns, columns[1:], strict=False):
-            part = np.zeros_like(mask)
-            part[top:top + height, left + start:left + end] = mask[top:top + height, left + start:left + end]
-            digits.append((part, cv2.boundingRect(part.view(np.uint8))))
-    tallest = max(box[3] for _, box in digits)
-    found = []
-    for part, (left, top, width, height) in digits:
-        if height < SHORTEST_DIGIT * tallest:
+    digit_height = float(np.median([height for _, _, _, height in boxes]))  # most digits are apart
+    shortest = SHORTEST_DIGIT * max(height for _, _, _, height in boxes)
+    pieces: list[Piece] = []
+    for blob, (left, _, width, height) in sorted(zip(blobs, boxes, strict=True), key=lambda blob: blob[1][0]):
+        if height < shortest:
             continue
-        # The soft rim below INK_LEVEL belongs to the digit it surrounds.
-        rim = cv2.dilate(part.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
-        digit = np.where(rim, intensity, 0)
-        rim_left, rim_top, rim_width, rim_height = cv2.boundingRect((digit > 0).view(np.uint8))
-        found.append((digit[rim_top:rim_top + rim_height, rim_left:rim_left + rim_width], (left, top, width, height)))
-    return sorted(found, key=lambda digit: digit[1][0])
+        group = ways_to_cut(blob, intensity, digit_height, shortest) if width > MAY_BE_SEVERAL * digit_height else []
+        if not group:
+            digit, box = piece_of(blob, intensity, left, left + width)
+            group = [Piece(as_mnist(digit), box, 0, 1, width / digit_height)]
+        first = pieces[-1].last_cut if pieces else 0
+        pieces.extend(piece._replace(first_cut=first + piece.first_cut, last_cut=first + piece.last_cut)
+                      for piece in group)
+    last_cut = max((piece.last_cut for piece in pieces), default=0)
+    if last_cut > 1:
+        height, width = intensity.shape
+        pieces.append(Piece(as_mnist(intensity), (0, 0, width, height), 0, last_cut, width / height))
+    return pieces
+
+
+def best_cut(pieces: list[Piece], confidences: list[float]) -> list[int]:
+    """Which pieces, left to right, make the reading the model is surest of:
+    the most probable path from the first cut to the last ([] if none)."""
+    last_cut = max(piece.last_cut for piece in pieces)
+    best: list[tuple[float, list[int]] | None] = [(0.0, [])] + [None] * last_cut
+    for index in sorted(range(len(pieces)), key=lambda index: pieces[index].last_cut):
+        piece, before = pieces[index], best[pieces[index].first_cut]
+        if before is None:
+            continue
+        score = (before[0] + math.log(max(confidences[index], 1e-9))
+                 - WIDE_PIECE_COST * max(0.0, piece.width - 1))
+        if best[piece.last_cut] is None or score > best[piece.last_cut][0]:
+            best[piece.last_cut] = (score, [*before[1], index])
+    return best[last_cut][1] if best[last_cut] is not None else []
 
 
 def in_image(ink: Ink, box: Box) -> Box:
@@ -105,20 +213,19 @@ def in_image(ink: Ink, box: Box) -> Box:
             max(1, round(width / ink.scale)), max(1, round(height / ink.scale)))
 
 
-def digits_of(ink: Ink) -> list[tuple[np.ndarray, Box]]:
-    """Each digit in a row of ink, left to right: its 28x28 model input and
-    its box in the image's pixels."""
-    return [(as_mnist(digit), in_image(ink, box)) for digit, box in split_row(ink.intensity)]
+def pieces_of(ink: Ink) -> list[Piece]:
+    """split_row() of a row of ink, with boxes in the image's pixels."""
+    return [piece._replace(box=in_image(ink, piece.box)) for piece in split_row(ink.intensity)]
 
 
-def number_digits(gray: np.ndarray) -> list[tuple[np.ndarray, Box]]:
-    """digits_of() the number in a grayscale uint8 image."""
-    return digits_of(read_ink(gray, size_by_height=True))
+def number_pieces(gray: np.ndarray) -> list[Piece]:
+    """pieces_of() the number in a grayscale uint8 image."""
+    return pieces_of(read_ink(gray, size_by_height=True))
 
 
-def number_file_digits(path: Path) -> list[tuple[np.ndarray, Box]]:
-    """digits_of() the number in the image at `path`."""
-    return digits_of(read_ink_file(path, size_by_height=True))
+def number_file_pieces(path: Path) -> list[Piece]:
+    """pieces_of() the number in the image at `path`."""
+    return pieces_of(read_ink_file(path, size_by_height=True))
 
 
 def digits_in_a_row(ink: Ink) -> int:

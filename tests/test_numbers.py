@@ -10,8 +10,10 @@ import pytest
 from PIL import Image
 
 import loaded_mnist_model_digit_predictor as predictor
-from mnist_digits.files import MODEL_FILE
-from mnist_digits.segmentation import number_digits
+from mnist_digits.files import MODEL_FILE, shipped_model
+from mnist_digits.inference import load_model
+from mnist_digits.prediction import NumberResult, predict
+from mnist_digits.segmentation import Piece, best_cut, number_pieces
 
 SIDE = 112  # each MNIST digit drawn this many pixels square
 
@@ -27,28 +29,82 @@ def written_number(mnist, indices: list[int], gap: int) -> np.ndarray:
     return page
 
 
-def lefts(digits) -> list[int]:
-    return [box[0] for _, box in digits]
+def lefts(boxes: list[tuple[int, int, int, int]]) -> list[int]:
+    return [box[0] for box in boxes]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_model(shipped_model())
+
+
+def read(model, tmp_path, page: np.ndarray) -> NumberResult:
+    Image.fromarray(page).save(tmp_path / "number.png")
+    result, = predict(model, [tmp_path / "number.png"], numbers=True)
+    return result
 
 
 @pytest.mark.parametrize("gap", [40, 0])
 def test_the_digits_of_a_spaced_number_are_found_left_to_right(mnist, gap):
     page = written_number(mnist, [1, 2, 3, 4, 5, 6], gap)
-    digits = number_digits(page)
-    assert len(digits) == 6 and lefts(digits) == sorted(lefts(digits))
-    for image, (left, top, width, height) in digits:
-        assert image.shape == (28, 28) and 0 <= left and left + width <= page.shape[1] and top + height <= page.shape[0]
+    pieces = number_pieces(page)
+    # Apart, each digit is read one way; the whole ink as one digit is the last way.
+    assert [(piece.first_cut, piece.last_cut) for piece in pieces] == [*((n, n + 1) for n in range(6)), (0, 6)]
+    boxes = [piece.box for piece in pieces[:-1]]
+    assert lefts(boxes) == sorted(lefts(boxes))
+    for piece in pieces:
+        left, top, width, height = piece.box
+        assert piece.image.shape == (28, 28)
+        assert 0 <= left and left + width <= page.shape[1] and top + height <= page.shape[0]
 
 
-def test_two_touching_zeros_are_split_into_two_digits():
+def test_two_touching_zeros_are_split_into_two_digits(shipped, tmp_path):
     page = np.full((200, 300), 255, np.uint8)
     cv2.ellipse(page, (110, 100), (38, 60), 0, 0, 360, 0, 9)
     cv2.ellipse(page, (186, 100), (38, 60), 0, 0, 360, 0, 9)  # the rings overlap by 2 px
-    digits = number_digits(page)
-    assert len(digits) == 2
-    (_, first), (_, second) = digits
+    result = read(shipped, tmp_path, page)
+    assert result.number == "00"
+    first, second = (digit.box for digit in result.digits)
     touching = 148  # the rings meet at x = 147-149
     assert abs(first[0] + first[2] - touching) <= 0.15 * 76 and abs(second[0] - touching) <= 0.15 * 76
+
+
+def touching_number(mnist, indices: list[int], overlap: int) -> np.ndarray:
+    """MNIST test digits cropped to their ink and drawn dark on white, each
+    overlapping the one before by `overlap` pixels."""
+    tiles = []
+    for index in indices:
+        tile = cv2.resize(mnist.x_test[index], (SIDE, SIDE), interpolation=cv2.INTER_CUBIC)
+        columns = np.nonzero(tile.max(axis=0) > 127)[0]
+        tiles.append(tile[:, columns.min():columns.max() + 1])
+    ink = np.zeros((SIDE + 80, 80 + sum(tile.shape[1] - overlap for tile in tiles) + overlap), np.uint8)
+    left = 40
+    for tile in tiles:
+        region = ink[40:40 + SIDE, left:left + tile.shape[1]]
+        np.maximum(region, tile, out=region)
+        left += tile.shape[1] - overlap
+    return 255 - ink
+
+
+@pytest.mark.parametrize("indices, number", [([503, 606, 970, 729], "2856"), ([400, 787, 316, 239], "2861")])
+def test_touching_digits_are_cut_where_the_model_reads_them_best(mnist, shipped, tmp_path, indices, number):
+    # Cut by width alone (the code before), these read 288 and 280.
+    page = touching_number(mnist, indices, overlap=8)
+    assert max(piece.last_cut for piece in number_pieces(page)) > 4  # touching: more than one way to cut
+    assert read(shipped, tmp_path, page).number == number
+
+
+def piece(first_cut: int, last_cut: int, width: float = 0.8) -> Piece:
+    return Piece(np.zeros((28, 28), np.float32), (0, 0, 1, 1), first_cut, last_cut, width)
+
+
+def test_the_best_cut_is_the_likeliest_path_and_a_piece_wider_than_tall_costs():
+    halves_and_whole = [piece(0, 1), piece(1, 2), piece(0, 2)]
+    assert best_cut(halves_and_whole, [0.9, 0.9, 0.7]) == [0, 1]  # 0.81 > 0.7
+    assert best_cut(halves_and_whole, [0.9, 0.9, 0.95]) == [2]
+    wide = [piece(0, 1), piece(1, 2), piece(0, 2, width=1.3)]
+    assert best_cut(wide, [0.9, 0.9, 0.95]) == [0, 1]  # 0.95 * e^-0.3 = 0.70 < 0.81
+    assert best_cut([piece(0, 1), piece(2, 3)], [0.9, 0.9]) == []  # no path from the first cut to the last
 
 
 def test_a_five_in_two_pieces_is_one_digit_and_a_decimal_point_is_none():
@@ -60,9 +116,9 @@ def test_a_five_in_two_pieces_is_one_digit_and_a_decimal_point_is_none():
     cv2.line(page, (270, 40), (270, 160), 0, 9)  # a 1
     cv2.line(page, (330, 40), (390, 40), 0, 9)  # a 7
     cv2.line(page, (390, 40), (345, 160), 0, 9)
-    digits = number_digits(page)
-    assert len(digits) == 3
-    assert lefts(digits)[0] < 70 and lefts(digits)[1] > 200
+    pieces = number_pieces(page)
+    assert len(pieces) == 4  # three digits, and all of them as one
+    assert pieces[0].box[0] < 70 and pieces[1].box[0] > 200
 
 
 def test_number_json_has_the_documented_shape(mnist, smoke_run, tmp_path, capsys):
@@ -116,3 +172,10 @@ def test_the_spaced_and_tight_number_samples_are_read_right_by_the_shipped_model
     predictor.main([*(str(numbers / name) for name in truth), "--number", "--json"])
     answers = {Path(row["path"]).name: row["number"] for row in map(json.loads, capsys.readouterr().out.splitlines())}
     assert answers == truth
+
+
+def test_a_wide_single_digit_read_as_a_number_stays_one_digit(shipped, tmp_path):
+    # A 0 wider than tall: two digits by its width, one by what the model reads.
+    page = np.full((200, 300), 255, np.uint8)
+    cv2.ellipse(page, (150, 100), (80, 55), 0, 0, 360, 0, 12)
+    assert read(shipped, tmp_path, page).number == "0"
