@@ -121,7 +121,7 @@ def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object,
 
 
 def read_digit(path: Path) -> Result:
-    inks, error = read_or_why_not(lambda path: readings(read_gray_file(path)), path)
+    inks, error = read_or_why_not(lambda file: readings(read_gray_file(file)), path)
     if error is not None:
         return Result(path, error=error)
     likely, *others = [Result(path, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
@@ -162,10 +162,10 @@ def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result 
     pending: list[Result | NumberResult] = []
 
     def flush() -> Iterator[Result | NumberResult]:
-        readings = [reading for result in pending for reading in result.readings()]
-        if readings:
-            batch = np.stack([reading.image for reading in readings]).reshape(-1, *INPUT_SHAPE)
-            for reading, probabilities in zip(readings, model.predict(batch), strict=True):
+        inputs = [reading for result in pending for reading in result.readings()]
+        if inputs:
+            batch = np.stack([reading.image for reading in inputs]).reshape(-1, *INPUT_SHAPE)
+            for reading, probabilities in zip(inputs, model.predict(batch), strict=True):
                 reading.probabilities = probabilities
         for result in pending:
             result.settle()

@@ -247,12 +247,12 @@ def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     return left, top, left + width, top + height
 
 
-def fit_in_box(digit: np.ndarray) -> np.ndarray:
-    """Resize, keeping the aspect ratio, so the longer side is DIGIT_BOX
-    (Pillow's Lanczos: antialiased, as MNIST's own size normalisation was)."""
-    height, width = digit.shape
-    scale = DIGIT_BOX / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+def fit_in_box(digit: np.ndarray, height: float | None = None) -> np.ndarray:
+    """Resize, keeping the aspect ratio, so the longer side is DIGIT_BOX, or
+    `height` is (Pillow's Lanczos: antialiased, as MNIST's own size
+    normalisation was)."""
+    scale = DIGIT_BOX / (height or max(digit.shape))
+    size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
     resized = Image.fromarray(digit).resize(size, Image.Resampling.LANCZOS)
     return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
 
@@ -411,10 +411,11 @@ def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast:
     return digit
 
 
-def as_mnist(digit: np.ndarray) -> np.ndarray:
+def as_mnist(digit: np.ndarray, height: float | None = None) -> np.ndarray:
     """28x28 float32 in [0, 1], white ink on black, from one digit's intensities
-    cropped to its ink: MNIST's stroke width, 20x20 box and centre of mass."""
-    return centre_by_mass(fit_in_box(normalise_stroke(digit)))
+    cropped to its ink: MNIST's stroke width, 20x20 box and centre of mass.
+    With `height`, that height (a row's) is fit to the box instead."""
+    return centre_by_mass(fit_in_box(normalise_stroke(digit), height))
 
 
 def read_gray_file(path: Path) -> np.ndarray:

@@ -13,15 +13,12 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from mnist_digits.model import IMAGE_SIZE
 from mnist_digits.preprocessing import (
     DIGIT_BOX,
     Ink,
     as_mnist,
-    centre_by_mass,
-    normalise_stroke,
     read_ink,
     read_ink_file,
 )
@@ -111,13 +108,10 @@ def at_row_scale(digit: np.ndarray, digit_height: float) -> np.ndarray | None:
     """A piece as a 28x28 model input, sized by the row's digit height rather
     than by its own longer side (so that two digits read as one look as wide
     as they are); None where it would not fit."""
-    digit = normalise_stroke(digit)
-    scale = DIGIT_BOX / max(digit_height, digit.shape[0])
-    size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
-    if max(size) > IMAGE_SIZE:
+    height = max(digit_height, digit.shape[0])
+    if round(digit.shape[1] * DIGIT_BOX / height) > IMAGE_SIZE:
         return None
-    resized = Image.fromarray(digit).resize(size, Image.Resampling.LANCZOS)
-    return centre_by_mass(np.clip(np.asarray(resized, dtype=np.float32), 0, 1))
+    return as_mnist(digit, height)
 
 
 def piece_of(blob: np.ndarray, intensity: np.ndarray, left: int, right: int) -> tuple[np.ndarray, Box] | None:
