@@ -13,7 +13,7 @@ import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE
-from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_ink_file
+from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, ImageSource, as_mnist, read_ink_file
 from mnist_digits.segmentation import Box, digits_in_a_row, number_file_digits
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
@@ -22,7 +22,7 @@ PARALLEL_FROM = 64  # fewer images than this are not worth starting worker proce
 
 @dataclass
 class Result:
-    path: Path
+    path: ImageSource  # a file, or an upload held in memory
     image: np.ndarray | None = None  # the 28x28 the model saw
     probabilities: np.ndarray | None = None
     error: str | None = None
@@ -47,7 +47,7 @@ class Result:
 
 @dataclass
 class NumberResult:
-    path: Path
+    path: ImageSource
     digits: list[Result] = field(default_factory=list)  # left to right
     error: str | None = None
 
@@ -85,7 +85,7 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
-def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object, str | None]:
+def read_or_why_not(read: Callable[[ImageSource], object], path: ImageSource) -> tuple[object, str | None]:
     """What `read` makes of the file, or why it could not."""
     try:
         return read(path), None
@@ -95,14 +95,14 @@ def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object,
         return None, f"cannot read image ({type(error).__name__}: {error})"
 
 
-def read_digit(path: Path) -> Result:
+def read_digit(path: ImageSource) -> Result:
     ink, error = read_or_why_not(read_ink_file, path)
     if error is not None:
         return Result(path, error=error)
     return Result(path, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
 
 
-def read_number(path: Path) -> NumberResult:
+def read_number(path: ImageSource) -> NumberResult:
     digits, error = read_or_why_not(number_file_digits, path)
     if error is None and not digits:
         error = "no digit found"
@@ -117,7 +117,8 @@ def start_method() -> str:
     return "spawn"
 
 
-def read_all(paths: list[Path], read: Callable[[Path], Result | NumberResult]) -> Iterator[Result | NumberResult]:
+def read_all(paths: list[ImageSource],
+             read: Callable[[ImageSource], Result | NumberResult]) -> Iterator[Result | NumberResult]:
     """Preprocess the images in order, in worker processes when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_FROM or workers < 2:
@@ -127,7 +128,7 @@ def read_all(paths: list[Path], read: Callable[[Path], Result | NumberResult]) -
         yield from pool.map(read, paths, chunksize=8)
 
 
-def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result | NumberResult]:
+def predict(model, paths: list[ImageSource], numbers: bool = False) -> Iterator[Result | NumberResult]:
     """Results in the order of `paths` (whole numbers, if `numbers`);
     inference overlaps preprocessing."""
     pending: list[Result | NumberResult] = []
@@ -146,3 +147,10 @@ def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result 
         if len(pending) == BATCH:
             yield from flush()
     yield from flush()
+
+
+def predict_one(model, image: ImageSource, numbers: bool = False) -> Result | NumberResult:
+    """predict() for one image: a file, or a binary file object (an upload
+    read into memory, never written to disk)."""
+    result, = predict(model, [image], numbers)
+    return result
