@@ -4,6 +4,7 @@
 examples:
   mnist-serve                                (or: python mnist_serve.py) then open http://127.0.0.1:8000
   mnist-serve --port 8080 --model models/mnist_model.h5
+  mnist-serve --workers 2                    two server processes: twice the requests a second on 2 cores
   curl -F image=@my_digit.jpg http://127.0.0.1:8000/api/predict
   curl -F image=@house_number.jpg 'http://127.0.0.1:8000/api/predict?number=1'
   curl --data-binary @my_digit.png -H 'Content-Type: image/png' http://127.0.0.1:8000/api/predict
@@ -28,7 +29,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from mnist_digits.files import LOCAL_MODEL, model_to_use  # noqa: E402
 from mnist_digits.inference import ModelError, load_model  # noqa: E402
-from mnist_digits.web import DEFAULT_MAX_UPLOAD_MB, create_app  # noqa: E402
+from mnist_digits.web import (  # noqa: E402
+    DEFAULT_MAX_UPLOAD_MB,
+    MAX_UPLOAD_VARIABLE,
+    MODEL_VARIABLE,
+    create_app,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -50,7 +56,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"a Keras .h5 or .keras model (default: {LOCAL_MODEL} if present, else the installed one)")
     parser.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB, metavar="MB",
                         help=f"largest upload accepted, in MB (default {DEFAULT_MAX_UPLOAD_MB})")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes, each with its own copy of the model (default 1). Reading an image "
+                             "holds Python's lock much of the time, so one process uses about one core")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
     if args.max_upload_mb <= 0:
@@ -83,19 +94,37 @@ def stop(signum: int, frame: object) -> None:
     raise Stopped
 
 
-def serve(app, sock: socket.socket) -> None:
-    """Serve until Ctrl-C or SIGTERM. uvicorn handles both: it finishes the
-    requests in flight, then re-raises the signal, which ends here."""
+def uvicorn_config(app, workers: int = 1):
     import uvicorn
 
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=5)
+    return uvicorn.Config(app, factory=isinstance(app, str), workers=workers, log_level="warning",
+                          access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+
+
+def serve_in_this_process(app, sock: socket.socket) -> None:
+    """Serve until Ctrl-C or SIGTERM. uvicorn handles both: it finishes the
+    requests in flight, then re-raises the signal, which ends here instead of
+    in a traceback or a kill by signal."""
+    import uvicorn
+
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
     except Stopped:
         pass
+
+
+def serve_in_processes(model_path: Path, max_upload_mb: float, workers: int, sock: socket.socket) -> None:
+    """uvicorn's supervisor runs `workers` processes on the one socket; each
+    builds the app and loads the model itself (named in its environment)."""
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[MODEL_VARIABLE] = str(model_path)
+    os.environ[MAX_UPLOAD_VARIABLE] = str(max_upload_mb)
+    config = uvicorn_config("mnist_digits.web:app_from_environment", workers)
+    # Until Ctrl-C or SIGTERM: then it stops the workers gracefully and returns.
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: using the model that ships with mnist-digits, {model_path} "
               f"(no {LOCAL_MODEL} here; --model picks another)", file=sys.stderr)
     try:
-        model = load_model(model_path)
+        model = load_model(model_path)  # once, and before listening: a bad model is an error now, not per request
         sock = listening_socket(args.host, args.port)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -115,10 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    app = create_app(model, str(model_path), args.max_upload_mb)
     print(f"mnist-serve: reading digits at {url_of(sock)} (Ctrl-C stops)", flush=True)
     with sock:
-        serve(app, sock)
+        if args.workers == 1:
+            serve_in_this_process(create_app(model, str(model_path), args.max_upload_mb), sock)
+        else:
+            serve_in_processes(model_path, args.max_upload_mb, args.workers, sock)
     print("mnist-serve: stopped", flush=True)
     return 0
 

@@ -9,6 +9,7 @@ opened. Bad input gets a 4xx and `{"error": ...}`, never a traceback.
 """
 
 import io
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -145,6 +146,7 @@ def create_app(model, model_name: str, max_upload_mb: float = DEFAULT_MAX_UPLOAD
             return error_response(400, "the client went away before the upload ended")
         if not data:
             return error_response(400, "empty upload: no image bytes were sent")
+        # Reading an image is CPU work: in a thread, so the server goes on taking requests.
         status, fields = await run_in_threadpool(answer, model, data, wants_number(request))
         return JSONResponse(fields, status_code=status)
 
@@ -169,3 +171,17 @@ def create_app(model, model_name: str, max_upload_mb: float = DEFAULT_MAX_UPLOAD
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+
+
+# For uvicorn's worker processes, which each build the app (and load the model) themselves.
+MODEL_VARIABLE = "MNIST_SERVE_MODEL"
+MAX_UPLOAD_VARIABLE = "MNIST_SERVE_MAX_UPLOAD_MB"
+
+
+def app_from_environment() -> Starlette:
+    """create_app() with the model named in $MNIST_SERVE_MODEL, loaded in this process."""
+    from mnist_digits.inference import load_model
+
+    model_path = Path(os.environ[MODEL_VARIABLE])
+    return create_app(load_model(model_path), str(model_path),
+                      float(os.environ.get(MAX_UPLOAD_VARIABLE, DEFAULT_MAX_UPLOAD_MB)))
