@@ -87,3 +87,9 @@ def test_the_wheel_holds_the_package_its_page_the_three_scripts_and_the_model_on
     assert names == package | static | {"mnist_cnn_with_dropout.py", "loaded_mnist_model_digit_predictor.py",
                                         "mnist_serve.py", "mnist_digits/shipped_model/mnist_model.h5",
                                         "mnist_digits/shipped_model/metrics.json"}
+
+
+def test_ci_runs_exactly_the_test_command_that_readme_gives():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("The tests - ", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0]
+    assert block.strip() in (ROOT / ".ci" / "run").read_text().splitlines()

@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import socket
 import tempfile
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 import loaded_mnist_model_digit_predictor as predictor
+import mnist_serve
 from mnist_digits.files import MODEL_FILE
 from mnist_digits.inference import load_model
 from mnist_digits.web import create_app
@@ -182,3 +184,13 @@ def test_the_page_has_its_test_hooks_and_needs_nothing_from_the_internet(client)
         assert response.status_code == 200
         assert "http://" not in response.text and "https://" not in response.text
     assert "touch-action: none" in client.get("/static/app.css").text
+
+
+def test_serve_refuses_a_missing_model_and_a_port_in_use_with_status_2(tmp_path, capsys):
+    assert mnist_serve.main(["--port", "0", "--model", str(tmp_path / "none.h5")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert mnist_serve.main(["--port", str(taken.getsockname()[1]), "--model", str(SHIPPED_MODEL)]) == 2
+    assert "cannot listen on 127.0.0.1:" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,11 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_S = 15
 
 
-@pytest.fixture
-def server():
+@contextmanager
+def running_server(*options: str):
     """A real mnist-serve on a free port (port 0: it prints the one it got); yields (process, url)."""
     process = subprocess.Popen([sys.executable, str(ROOT / "mnist_serve.py"), "--port", "0",
-                                "--model", str(SHIPPED_MODEL)], cwd=ROOT,
+                                "--model", str(SHIPPED_MODEL), *options], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -40,6 +41,12 @@ def server():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def server():
+    with running_server() as running:
+        yield running
 
 
 def wait_until_healthy(url: str) -> None:
@@ -124,3 +131,20 @@ def test_drawing_and_uploading_in_a_real_browser_then_sigterm_stops_the_server(s
     out, err = process.communicate(timeout=WAIT_S)
     assert process.returncode == 0, err
     assert "Traceback" not in err and "stopped" in out
+
+
+def test_two_worker_processes_answer_and_ctrl_c_stops_them_all_cleanly():
+    with running_server("--workers", "2") as (process, url):
+        request = urllib.request.Request(f"{url}/api/predict", data=(SAMPLES / "handwritten_digit.png").read_bytes(),
+                                         headers={"Content-Type": "image/png"})
+        with urllib.request.urlopen(request, timeout=WAIT_S) as response:
+            assert b'"digit":7' in response.read()
+        workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=WAIT_S)
+    assert process.returncode == 0 and "Traceback" not in err and "stopped" in out, err
+    # The workers are joined before the server exits; multiprocessing's resource tracker follows by itself.
+    deadline = time.monotonic() + WAIT_S
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
