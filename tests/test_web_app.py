@@ -4,6 +4,8 @@ import base64
 import io
 import json
 import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -194,3 +196,15 @@ def test_serve_refuses_a_missing_model_and_a_port_in_use_with_status_2(tmp_path,
         taken.listen()
         assert mnist_serve.main(["--port", str(taken.getsockname()[1]), "--model", str(SHIPPED_MODEL)]) == 2
     assert "cannot listen on 127.0.0.1:" in capsys.readouterr().err
+
+
+def test_the_server_does_not_import_tensorflow():
+    code = (f"import sys; from starlette.testclient import TestClient; import mnist_serve; "
+            f"from mnist_digits.inference import load_model; from mnist_digits.web import create_app; "
+            f"client = TestClient(create_app(load_model(__import__('pathlib').Path({str(SHIPPED_MODEL)!r})), 'm')); "
+            f"answer = client.post('/api/predict', content=open({str(GOOD)!r}, 'rb').read(), "
+            f"headers={{'Content-Type': 'image/png'}}).json(); "
+            f"assert answer['digit'] == 7, answer; "
+            f"assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
