@@ -8,12 +8,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE
-from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, ImageSource, as_mnist, read_ink_file
+from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_ink_file
 from mnist_digits.segmentation import Box, digits_in_a_row, number_file_digits
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
@@ -22,7 +23,7 @@ PARALLEL_FROM = 64  # fewer images than this are not worth starting worker proce
 
 @dataclass
 class Result:
-    path: ImageSource  # a file, or an upload held in memory
+    path: Path
     image: np.ndarray | None = None  # the 28x28 the model saw
     probabilities: np.ndarray | None = None
     error: str | None = None
@@ -47,7 +48,7 @@ class Result:
 
 @dataclass
 class NumberResult:
-    path: ImageSource
+    path: Path
     digits: list[Result] = field(default_factory=list)  # left to right
     error: str | None = None
 
@@ -85,7 +86,7 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
-def read_or_why_not(read: Callable[[ImageSource], object], path: ImageSource) -> tuple[object, str | None]:
+def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object, str | None]:
     """What `read` makes of the file, or why it could not."""
     try:
         return read(path), None
@@ -95,14 +96,14 @@ def read_or_why_not(read: Callable[[ImageSource], object], path: ImageSource) ->
         return None, f"cannot read image ({type(error).__name__}: {error})"
 
 
-def read_digit(path: ImageSource) -> Result:
+def read_digit(path: Path) -> Result:
     ink, error = read_or_why_not(read_ink_file, path)
     if error is not None:
         return Result(path, error=error)
     return Result(path, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
 
 
-def read_number(path: ImageSource) -> NumberResult:
+def read_number(path: Path) -> NumberResult:
     digits, error = read_or_why_not(number_file_digits, path)
     if error is None and not digits:
         error = "no digit found"
@@ -117,8 +118,7 @@ def start_method() -> str:
     return "spawn"
 
 
-def read_all(paths: list[ImageSource],
-             read: Callable[[ImageSource], Result | NumberResult]) -> Iterator[Result | NumberResult]:
+def read_all(paths: list[Path], read: Callable[[Path], Result | NumberResult]) -> Iterator[Result | NumberResult]:
     """Preprocess the images in order, in worker processes when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_FROM or workers < 2:
@@ -128,7 +128,7 @@ def read_all(paths: list[ImageSource],
         yield from pool.map(read, paths, chunksize=8)
 
 
-def predict(model, paths: list[ImageSource], numbers: bool = False) -> Iterator[Result | NumberResult]:
+def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result | NumberResult]:
     """Results in the order of `paths` (whole numbers, if `numbers`);
     inference overlaps preprocessing."""
     pending: list[Result | NumberResult] = []
@@ -149,8 +149,9 @@ def predict(model, paths: list[ImageSource], numbers: bool = False) -> Iterator[
     yield from flush()
 
 
-def predict_one(model, image: ImageSource, numbers: bool = False) -> Result | NumberResult:
-    """predict() for one image: a file, or a binary file object (an upload
-    read into memory, never written to disk)."""
+def predict_one(model, image: Path | BinaryIO, numbers: bool = False) -> Result | NumberResult:
+    """predict() for one image: a file, or a binary file object holding it
+    (an upload read into memory, never written to disk). The readers take
+    either, as Pillow's Image.open does; the result's `path` is then that object."""
     result, = predict(model, [image], numbers)
     return result

@@ -11,7 +11,7 @@ pen did: a thin or pale stroke becomes one as wide and as bright as MNIST's.
 import functools
 import warnings
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -54,10 +54,6 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".we
                   ".avif", ".ppm", ".pgm", ".pbm", ".pnm", ".ico", ".jfif"}
 
 
-# Where an image is read from: a file, or an upload held in memory (Pillow reads either).
-ImageSource = Path | BinaryIO
-
-
 class ImageError(Exception):
     """The image could not be read or holds no digit; the message says why."""
 
@@ -70,7 +66,7 @@ def enable_heif() -> None:
     register_heif_opener()
 
 
-def open_image(path: ImageSource) -> Image.Image:
+def open_image(path: Path) -> Image.Image:
     try:
         return Image.open(path)
     except UnidentifiedImageError:
@@ -78,7 +74,7 @@ def open_image(path: ImageSource) -> Image.Image:
         return Image.open(path)
 
 
-def load_image(path: ImageSource) -> Image.Image:
+def load_image(path: Path) -> Image.Image:
     """Open an image as Pillow decodes it: first frame, EXIF orientation applied."""
     try:
         with warnings.catch_warnings():
@@ -400,8 +396,8 @@ def as_mnist(digit: np.ndarray) -> np.ndarray:
     return centre_by_mass(fit_in_box(normalise_stroke(digit)))
 
 
-def read_ink_file(path: ImageSource, size_by_height: bool = False) -> Ink:
-    """read_ink() of the image at `path` (or in a binary file object)."""
+def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
+    """read_ink() of the image at `path`."""
     return read_ink(to_grayscale(load_image(path)), size_by_height)
 
 

@@ -5,10 +5,12 @@ strength: see preprocessing.py), sized by the row's height; then its ink is
 cut into digits, and each becomes a 28x28 MNIST digit of its own.
 """
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from mnist_digits.preprocessing import ImageSource, Ink, as_mnist, read_ink, read_ink_file
+from mnist_digits.preprocessing import Ink, as_mnist, read_ink, read_ink_file
 
 Box = tuple[int, int, int, int]  # left, top, width, height
 
@@ -114,8 +116,8 @@ def number_digits(gray: np.ndarray) -> list[tuple[np.ndarray, Box]]:
     return digits_of(read_ink(gray, size_by_height=True))
 
 
-def number_file_digits(path: ImageSource) -> list[tuple[np.ndarray, Box]]:
-    """digits_of() the number in the image at `path` (or in a binary file object)."""
+def number_file_digits(path: Path) -> list[tuple[np.ndarray, Box]]:
+    """digits_of() the number in the image at `path`."""
     return digits_of(read_ink_file(path, size_by_height=True))
 
 
