@@ -96,10 +96,15 @@ def hook(driver, name: str):
 
 
 def wait_for_text(driver, name: str, text: str) -> None:
+    """Until `name` shows `text` and the page waits for nothing more: on a busy machine a
+    drawing's last debounced request can still be on its way after an earlier answer shows."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, WAIT_S).until(lambda _: hook(driver, name).text == text,
-                                        f"{name} never showed {text!r} (it shows {hook(driver, name).text!r})")
+    def settled(_) -> bool:
+        idle = driver.execute_script("return document.body.dataset.state") == "idle"
+        return idle and hook(driver, name).text == text
+
+    WebDriverWait(driver, WAIT_S).until(settled, f"{name} never showed {text!r} (it shows {hook(driver, name).text!r})")
 
 
 def draw_a_one(driver) -> None:

@@ -24,11 +24,18 @@ function submit(source) {
   if (!inFlight) sendLatest();
 }
 
+// "busy" while a drawing waits for its debounce or any answer is awaited: a hook for tests and styles.
+let debouncing = false;
+function markState() {
+  document.body.dataset.state = inFlight || latest || debouncing ? "busy" : "idle";
+}
+
 async function sendLatest() {
   const source = latest;
   const sentGeneration = generation;
   latest = null;
   inFlight = true;
+  markState();
   try {
     const body = await source.body();
     const url = "/api/predict" + (numberMode.checked ? "?number=1" : "");
@@ -43,6 +50,7 @@ async function sendLatest() {
   } finally {
     inFlight = false;
     if (latest) sendLatest();
+    else markState();
   }
 }
 
@@ -65,7 +73,10 @@ let debounceTimer = 0;
 
 function padChanged() {
   clearTimeout(debounceTimer);
+  debouncing = true;
+  markState();
   debounceTimer = setTimeout(() => {
+    debouncing = false;
     submit({ kind: "drawing", type: "image/png",
              body: () => new Promise((resolve) => pad.toBlob(resolve, "image/png")) });
   }, DEBOUNCE_MS);
@@ -111,9 +122,11 @@ pad.addEventListener("pointercancel", endStroke);
 
 $("clear").addEventListener("click", () => {
   clearTimeout(debounceTimer);
+  debouncing = false;
   clearPad();
   generation += 1; // an answer still on its way is for the old drawing
   latest = null;
+  markState();
   lastSource = null;
   resetAnswer("Draw a digit to start.");
 });
@@ -256,3 +269,4 @@ function drawChart(probabilities) {
 
 clearPad();
 drawChart(null);
+markState();
