@@ -28,6 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from mnist_digits.answers import answer_fields, number_hint, seen_image  # noqa: E402
 from mnist_digits.files import LOCAL_MODEL, atomic_path, model_to_use  # noqa: E402
 from mnist_digits.inference import ModelError, load_model  # noqa: E402
 from mnist_digits.prediction import NumberResult, Result, expand_paths, predict  # noqa: E402
@@ -80,37 +81,18 @@ def as_text(result: Result | NumberResult, top_k: int) -> str:
     return line
 
 
-def number_hint(result: Result) -> str | None:
-    if result.digits_in_a_row < 2:
-        return None
-    return f"this image seems to hold {result.digits_in_a_row} digits: try --number"
-
-
-def digit_fields(result: Result) -> dict:
-    return {"digit": result.digit, "confidence": round(result.confidence, 6), "uncertain": result.uncertain,
-            "probabilities": [round(float(p), 6) for p in result.probabilities]}
-
-
 def as_json(result: Result | NumberResult) -> str:
-    if result.error:
-        return json.dumps({"path": str(result.path), "error": result.error})
-    if isinstance(result, NumberResult):
-        return json.dumps({"path": str(result.path), "number": result.number, "uncertain": result.uncertain,
-                           "digits": [{**digit_fields(digit), "box": list(digit.box)} for digit in result.digits]})
-    hint = number_hint(result)
-    return json.dumps({"path": str(result.path), **digit_fields(result), **({"note": hint} if hint else {})})
+    return json.dumps({"path": str(result.path), **answer_fields(result)})
 
 
 def save_inputs(result: Result | NumberResult, folder: Path) -> None:
-    from PIL import Image
-
     if isinstance(result, NumberResult):
         named = [(f"{result.path.stem}.{index}.28x28.png", digit.image) for index, digit in enumerate(result.digits)]
     else:
         named = [(f"{result.path.stem}.28x28.png", result.image)]
     for name, image in named:
         with atomic_path(folder / name) as temporary:
-            Image.fromarray((image * 255).round().astype(np.uint8)).save(temporary)
+            seen_image(image).save(temporary)
 
 
 @quiet_on_closed_pipe

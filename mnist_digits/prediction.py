@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -177,3 +178,11 @@ def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result 
         if len(pending) == BATCH:
             yield from flush()
     yield from flush()
+
+
+def predict_one(model, image: Path | BinaryIO, numbers: bool = False) -> Result | NumberResult:
+    """predict() for one image: a file, or a binary file object holding it
+    (an upload read into memory, never written to disk). The readers take
+    either, as Pillow's Image.open does; the result's `path` is then that object."""
+    result, = predict(model, [image], numbers)
+    return result

@@ -61,16 +61,19 @@ def test_training_into_a_log_file_writes_one_line_an_epoch_and_no_tensorflow_sta
 
 def test_help_shows_examples_and_where_models_are_read_and_written(capsys):
     import mnist_cnn_with_dropout
+    import mnist_serve
 
     for main, expected in ((predictor.main, ["examples:", "mnist-predict", str(LOCAL_MODEL), "installed"]),
-                           (mnist_cnn_with_dropout.main, ["examples:", "mnist-train", "models/", "(default 10)"])):
+                           (mnist_cnn_with_dropout.main, ["examples:", "mnist-train", "models/", "(default 10)"]),
+                           (mnist_serve.main, ["examples:", "mnist-serve", "curl", "127.0.0.1", "(default 10)",
+                                               str(LOCAL_MODEL)])):
         with pytest.raises(SystemExit):
             main(["--help"])
         text = capsys.readouterr().out
         assert all(part in text for part in expected), text
 
 
-def test_the_wheel_holds_the_package_the_two_scripts_and_the_model_only(tmp_path):
+def test_the_wheel_holds_the_package_its_page_the_three_scripts_and_the_model_only(tmp_path):
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info",
                                                                   "__pycache__", ".*_cache"))
@@ -79,6 +82,14 @@ def test_the_wheel_holds_the_package_the_two_scripts_and_the_model_only(tmp_path
     wheel, = tmp_path.glob("mnist_digits-*.whl")
     names = {name for name in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in name}
     package = {f"mnist_digits/{path.name}" for path in (ROOT / "mnist_digits").glob("*.py")}
-    assert names == package | {"mnist_cnn_with_dropout.py", "loaded_mnist_model_digit_predictor.py",
-                               "mnist_digits/shipped_model/mnist_model.h5",
-                               "mnist_digits/shipped_model/metrics.json"}
+    static = {f"mnist_digits/static/{path.name}" for path in (ROOT / "mnist_digits" / "static").iterdir()}
+    assert {"mnist_digits/static/index.html", "mnist_digits/static/app.js", "mnist_digits/static/app.css"} <= static
+    assert names == package | static | {"mnist_cnn_with_dropout.py", "loaded_mnist_model_digit_predictor.py",
+                                        "mnist_serve.py", "mnist_digits/shipped_model/mnist_model.h5",
+                                        "mnist_digits/shipped_model/metrics.json"}
+
+
+def test_ci_runs_exactly_the_test_command_that_readme_gives():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("The tests - ", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0]
+    assert block.strip() in (ROOT / ".ci" / "run").read_text().splitlines()
