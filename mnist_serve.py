@@ -4,7 +4,7 @@
 examples:
   mnist-serve                                (or: python mnist_serve.py) then open http://127.0.0.1:8000
   mnist-serve --port 8080 --model models/mnist_model.h5
-  mnist-serve --workers 2                    two server processes: twice the requests a second on 2 cores
+  mnist-serve --workers 1                    one server process (the default is one per core)
   curl -F image=@my_digit.jpg http://127.0.0.1:8000/api/predict
   curl -F image=@house_number.jpg 'http://127.0.0.1:8000/api/predict?number=1'
   curl --data-binary @my_digit.png -H 'Content-Type: image/png' http://127.0.0.1:8000/api/predict
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# A process per core (each holds the model, about 90 MB), and no more than a desktop needs.
+MOST_WORKERS = 4
+DEFAULT_WORKERS = min(os.cpu_count() or 1, MOST_WORKERS)
 
 
 class Stopped(Exception):
@@ -61,9 +64,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"a Keras .h5 or .keras model (default: {LOCAL_MODEL} if present, else the installed one)")
     parser.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB, metavar="MB",
                         help=f"largest upload accepted, in MB (default {DEFAULT_MAX_UPLOAD_MB})")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="server processes, each with its own copy of the model (default 1). Reading an image "
-                             "holds Python's lock much of the time, so one process uses about one core")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help="server processes, each with its own copy of the model (default: one per core, "
+                             f"at most {MOST_WORKERS}: {DEFAULT_WORKERS} here). Reading an image holds Python's "
+                             "lock much of the time, so one process uses about one core")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
