@@ -29,8 +29,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from mnist_digits.answers import answer_fields, number_hint, seen_image  # noqa: E402
-from mnist_digits.files import LOCAL_MODEL, atomic_path, model_to_use  # noqa: E402
-from mnist_digits.inference import ModelError, load_model  # noqa: E402
+from mnist_digits.files import LOCAL_MODEL, atomic_path  # noqa: E402
+from mnist_digits.inference import ModelError, load_model_to_use  # noqa: E402
 from mnist_digits.prediction import NumberResult, Result, expand_paths, predict  # noqa: E402
 from mnist_digits.quiet import quiet_on_closed_pipe  # noqa: E402
 
@@ -98,12 +98,8 @@ def save_inputs(result: Result | NumberResult, folder: Path) -> None:
 @quiet_on_closed_pipe
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    model_path = model_to_use(args.model)
-    if args.model is None and model_path != LOCAL_MODEL:
-        print(f"note: using the model that ships with mnist-digits, {model_path} "
-              f"(no {LOCAL_MODEL} here; --model picks another)", file=sys.stderr)
     try:
-        model = load_model(model_path)
+        _, model = load_model_to_use(args.model)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 # and leaves the other core to the next request. (Read when NumPy is first imported.)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from mnist_digits.files import LOCAL_MODEL, model_to_use  # noqa: E402
-from mnist_digits.inference import ModelError, load_model  # noqa: E402
+from mnist_digits.files import LOCAL_MODEL  # noqa: E402
+from mnist_digits.inference import ModelError, load_model_to_use  # noqa: E402
 from mnist_digits.web import (  # noqa: E402
     DEFAULT_MAX_UPLOAD_MB,
     MAX_UPLOAD_VARIABLE,
@@ -139,12 +139,9 @@ def serve_in_processes(model_path: Path, max_upload_mb: float, workers: int, soc
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    model_path = model_to_use(args.model)
-    if args.model is None and model_path != LOCAL_MODEL:
-        print(f"note: using the model that ships with mnist-digits, {model_path} "
-              f"(no {LOCAL_MODEL} here; --model picks another)", file=sys.stderr)
     try:
-        model = load_model(model_path)  # once, and before listening: a bad model is an error now, not per request
+        # Once, and before listening: a bad model is an error now, not per request.
+        model_path, model = load_model_to_use(args.model)
         sock = listening_socket(args.host, args.port)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)

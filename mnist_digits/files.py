@@ -31,6 +31,13 @@ def model_to_use(requested: Path | None) -> Path:
     return LOCAL_MODEL if LOCAL_MODEL.is_file() else shipped_model()
 
 
+def shipped_model_note(requested: Path | None, model: Path) -> str | None:
+    """What to tell a user who named no model and has none trained here."""
+    if requested is not None or model == LOCAL_MODEL:
+        return None
+    return f"note: using the model that ships with mnist-digits, {model} (no {LOCAL_MODEL} here; --model picks another)"
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it into place on success.

@@ -7,11 +7,13 @@ Keras model file is loaded by Keras itself (in safe mode).
 """
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from mnist_digits.files import model_to_use, shipped_model_note
 from mnist_digits.model import INPUT_SHAPE, NUM_CLASSES
 from mnist_digits.quiet import import_tensorflow_quietly
 
@@ -219,3 +221,12 @@ def load_model(path: Path) -> NumpyModel | KerasModel:
             raise ModelError(f"{path}: model gives {outputs} outputs; expected {NUM_CLASSES} classes")
         return model
     return KerasModel(path)
+
+
+def load_model_to_use(requested: Path | None) -> tuple[Path, NumpyModel | KerasModel]:
+    """The model a command runs (files.model_to_use) and where it is, with a
+    note on stderr when it is the one that ships with the package."""
+    path = model_to_use(requested)
+    if note := shipped_model_note(requested, path):
+        print(note, file=sys.stderr)
+    return path, load_model(path)
