@@ -429,5 +429,6 @@ def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
 
 
 def preprocess_file(path: Path) -> np.ndarray:
-    """The 28x28 model input made from the image of one digit at `path`."""
+    """The 28x28 model input made from the image of one digit at `path`: its
+    likely reading (where the polarity is in doubt, predict() may take the other)."""
     return as_mnist(read_ink_file(path).intensity)

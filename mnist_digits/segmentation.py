@@ -70,6 +70,21 @@ def pieces_as_digits(stats: np.ndarray) -> list[list[int]]:
     return digits
 
 
+def ink_digits(intensity: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, Box]]]:
+    """The ink's connected pieces (labels) and, for each digit they group
+    into, left to right, its labels and box; boxes come from OpenCV's stats,
+    not from a pass over the image for each digit."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((intensity > INK_LEVEL).view(np.uint8), 8)
+    digits = []
+    for members in pieces_as_digits(stats[1:]):
+        ids = np.asarray(members) + 1
+        left, top = stats[ids, cv2.CC_STAT_LEFT].min(), stats[ids, cv2.CC_STAT_TOP].min()
+        right = (stats[ids, cv2.CC_STAT_LEFT] + stats[ids, cv2.CC_STAT_WIDTH]).max()
+        bottom = (stats[ids, cv2.CC_STAT_TOP] + stats[ids, cv2.CC_STAT_HEIGHT]).max()
+        digits.append((ids, (int(left), int(top), int(right - left), int(bottom - top))))
+    return labels, digits
+
+
 class Piece(NamedTuple):
     """A stretch of a row of ink that may be one digit."""
 
@@ -129,14 +144,10 @@ def piece_of(blob: np.ndarray, intensity: np.ndarray, left: int, right: int) -> 
 
 def ways_to_cut(blob: np.ndarray, intensity: np.ndarray, digit_height: float, shortest: float) -> list[Piece]:
     """Every piece of a blob wide enough to be several digits that could be a
-    digit: between two cut candidates, wide and tall enough, fitting 28x28."""
+    digit: between two cut candidates, wide and tall enough, fitting 28x28
+    (`blob` and `intensity` cropped around it, boxes in the crop's pixels)."""
     left, top, width, height = cv2.boundingRect(blob.view(np.uint8))
-    # Work in the blob's box, with a pixel around it for the soft rim.
-    box_left, box_top = max(0, left - 1), max(0, top - 1)
-    around = (slice(box_top, top + height + 1), slice(box_left, left + width + 1))
-    blob, intensity = blob[around], intensity[around]
-    inner = blob[top - box_top:top - box_top + height, left - box_left:left - box_left + width]
-    cuts = [left - box_left + cut for cut in cut_candidates(inner, digit_height)]
+    cuts = [left + cut for cut in cut_candidates(blob[top:top + height, left:left + width], digit_height)]
     pieces = []
     for first, start in enumerate(cuts):
         for last in range(first + 1, len(cuts)):
@@ -148,9 +159,7 @@ def ways_to_cut(blob: np.ndarray, intensity: np.ndarray, digit_height: float, sh
                 continue
             image = at_row_scale(found[0], digit_height)
             if image is not None:
-                piece_left, piece_top, piece_width_px, piece_height = found[1]
-                box = (box_left + piece_left, box_top + piece_top, piece_width_px, piece_height)
-                pieces.append(Piece(image, box, first, last, piece_width))
+                pieces.append(Piece(image, found[1], first, last, piece_width))
     return pieces
 
 
@@ -159,23 +168,26 @@ def split_row(intensity: np.ndarray) -> list[Piece]:
     with its cuts numbered along the row: a digit apart from the others
     spans one step, touching ones the ways they may be cut, and the whole
     ink, read as one digit as without --number, spans all."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((intensity > INK_LEVEL).view(np.uint8), 8)
-    if count == 1:
+    labels, digits = ink_digits(intensity)
+    if not digits:
         return []
-    blobs = [np.isin(labels, np.asarray(members) + 1) for members in pieces_as_digits(stats[1:])]
-    boxes = [cv2.boundingRect(blob.view(np.uint8)) for blob in blobs]
-    digit_height = float(np.median([height for _, _, _, height in boxes]))  # most digits are apart
-    shortest = SHORTEST_DIGIT * max(height for _, _, _, height in boxes)
+    digit_height = float(np.median([box[3] for _, box in digits]))  # most digits are apart
+    shortest = SHORTEST_DIGIT * max(box[3] for _, box in digits)
     pieces: list[Piece] = []
-    for blob, (left, _, width, height) in sorted(zip(blobs, boxes, strict=True), key=lambda blob: blob[1][0]):
+    for ids, (left, top, width, height) in sorted(digits, key=lambda digit: digit[1][0]):
         if height < shortest:
             continue
-        group = ways_to_cut(blob, intensity, digit_height, shortest) if width > MAY_BE_SEVERAL * digit_height else []
+        # Its region, with a pixel around it for the soft rim.
+        region_left, region_top = max(0, left - 1), max(0, top - 1)
+        region = (slice(region_top, top + height + 1), slice(region_left, left + width + 1))
+        blob, ink = np.isin(labels[region], ids), intensity[region]
+        group = ways_to_cut(blob, ink, digit_height, shortest) if width > MAY_BE_SEVERAL * digit_height else []
         if not group:
-            digit, box = piece_of(blob, intensity, left, left + width)
+            digit, box = piece_of(blob, ink, 0, blob.shape[1])
             group = [Piece(as_mnist(digit), box, 0, 1, width / digit_height)]
         first = pieces[-1].last_cut if pieces else 0
-        pieces.extend(piece._replace(first_cut=first + piece.first_cut, last_cut=first + piece.last_cut)
+        pieces.extend(piece._replace(box=(region_left + piece.box[0], region_top + piece.box[1], *piece.box[2:]),
+                                     first_cut=first + piece.first_cut, last_cut=first + piece.last_cut)
                       for piece in group)
     last_cut = max((piece.last_cut for piece in pieces), default=0)
     if last_cut > 1:
@@ -229,11 +241,6 @@ def digits_in_a_row(ink: Ink) -> int:
     height, width = ink.intensity.shape
     if width < ROW_ASPECT * height:
         return 1
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink.intensity > INK_LEVEL).view(np.uint8), 8)
-    heights = []
-    for members in pieces_as_digits(stats[1:]):
-        tops = stats[np.asarray(members) + 1, cv2.CC_STAT_TOP]
-        bottoms = tops + stats[np.asarray(members) + 1, cv2.CC_STAT_HEIGHT]
-        heights.append(bottoms.max() - tops.min())
+    heights = [box[3] for _, box in ink_digits(ink.intensity)[1]]
     tall = [height for height in heights if height >= CLEARLY_A_DIGIT * max(heights, default=0)]
     return len(tall) if len(tall) > 1 else 1
