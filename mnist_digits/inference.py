@@ -115,9 +115,45 @@ LAYERS: dict[str, Callable[[dict, dict[str, np.ndarray]], Layer]] = {
 
 
 def layer_configs(model_config: dict) -> list[dict]:
-    if model_config.get("class_name") != "Sequential":
-        raise NotImplementedError("not a Sequential model")
     return [layer for layer in model_config["config"]["layers"] if layer["class_name"] != "InputLayer"]
+
+
+def sources(inbound: object) -> set[str]:
+    """The names of the layers whose outputs a layer's inbound nodes take."""
+    if isinstance(inbound, dict):
+        if "keras_history" in inbound:
+            return {inbound["keras_history"][0]}
+        return set().union(*map(sources, inbound.values()))
+    if isinstance(inbound, list):
+        return set().union(*map(sources, inbound))
+    return set()
+
+
+def member_configs(model_config: dict) -> list[dict]:
+    """The Sequential models a file holds: the model itself, or the members of
+    an ensemble that averages Sequential models of its one input (--preset best)."""
+    if model_config.get("class_name") == "Sequential":
+        return [model_config]
+    config = model_config.get("config", {})
+    input_layer, *members, average = config.get("layers", [{}, {}])
+    member_names = {member["config"]["name"] for member in members}
+    outputs = config.get("output_layers") or [[]]
+    output_names = {outputs[0]} if isinstance(outputs[0], str) else {output[0] for output in outputs if output}
+    if not (input_layer.get("class_name") == "InputLayer" and average.get("class_name") == "Average"
+            and members and all(member["class_name"] == "Sequential" for member in members)
+            and all(sources(member.get("inbound_nodes")) == {input_layer["config"]["name"]} for member in members)
+            and sources(average.get("inbound_nodes")) == member_names
+            and output_names == {average["config"]["name"]}):
+        raise NotImplementedError("neither a Sequential model nor an average of Sequential ones")
+    return members
+
+
+def layer_weights(group, layer_name: str | None = None) -> dict[str, np.ndarray]:
+    """The weights an h5 group lists, by their short name; only `layer_name`'s
+    when the group holds a whole member's ('member/.../layer/weight')."""
+    return {name.split("/")[-1]: np.asarray(group[name], dtype=np.float32)
+            for name in group.attrs.get("weight_names", [])
+            if layer_name is None or name.split("/")[-2] == layer_name}
 
 
 def mentions_lambda(config: object) -> bool:
@@ -130,34 +166,44 @@ def mentions_lambda(config: object) -> bool:
 
 
 class NumpyModel:
-    """A Sequential Keras model rebuilt from its .h5 file as NumPy functions."""
+    """A Sequential Keras model, or an average of several, rebuilt from its .h5
+    file as NumPy functions."""
 
-    def __init__(self, layers: list[Layer]):
-        self.layers = layers
+    def __init__(self, members: list[list[Layer]]):
+        self.members = members
 
     @classmethod
     def from_h5(cls, path: Path, model_config: dict) -> "NumpyModel":
         import h5py
 
-        layers = []
+        members = []
         with h5py.File(path, "r") as file:
-            for layer in layer_configs(model_config):
-                if layer["class_name"] not in LAYERS:
-                    raise NotImplementedError(layer["class_name"])
-                group = file["model_weights"][layer["config"]["name"]]
-                weights = {name.split("/")[-1]: np.asarray(group[name], dtype=np.float32)
-                           for name in group.attrs.get("weight_names", [])}
-                layers.append(LAYERS[layer["class_name"]](layer["config"], weights))
-        return cls(layers)
+            saved = file["model_weights"]
+            for member in member_configs(model_config):
+                layers = []
+                for layer in layer_configs(member):
+                    if layer["class_name"] not in LAYERS:
+                        raise NotImplementedError(layer["class_name"])
+                    name = layer["config"]["name"]
+                    weights = (layer_weights(saved[name]) if member is model_config
+                               else layer_weights(saved[member["config"]["name"]], name))
+                    layers.append(LAYERS[layer["class_name"]](layer["config"], weights))
+                members.append(layers)
+        return cls(members)
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         outputs = []
         for start in range(0, len(images), BATCH):
-            x = np.array(images[start:start + BATCH], dtype=np.float32)  # a copy: layers work in place
-            for layer in self.layers:
-                x = layer(x)
-            outputs.append(x)
+            batch = images[start:start + BATCH]
+            outputs.append(sum(self.run(layers, batch) for layers in self.members) / len(self.members))
         return np.concatenate(outputs) if outputs else np.zeros((0, NUM_CLASSES), np.float32)
+
+    @staticmethod
+    def run(layers: list[Layer], images: np.ndarray) -> np.ndarray:
+        x = np.array(images, dtype=np.float32)  # a copy: layers work in place
+        for layer in layers:
+            x = layer(x)
+        return x
 
 
 class KerasModel:

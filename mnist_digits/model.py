@@ -13,11 +13,16 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return (np.asarray(images, dtype=np.float32) / 255.0).reshape(-1, *INPUT_SHAPE)
 
 
-def build_model():  # -> keras.Model; keras is imported late because it is slow to load
+SHAPES = ("3x3", "5x5")
+
+
+def build_model(shape: str = "3x3", name: str = "mnist_cnn_with_dropout"):  # -> keras.Model
     """Conv / MaxPooling / Dropout network sized for a 2-core CPU.
 
-    BatchNormalization lets it train fast at a high learning rate; the first
-    convolutions are narrow because, at 28x28, width costs the most time.
+    "3x3", the default: BatchNormalization lets it train fast at a high
+    learning rate; the first convolutions are narrow because, at 28x28, width
+    costs the most time. "5x5": two wider LeNet-like stages, slower, another
+    view of the digit for an ensemble (keras is imported late: it is slow).
     """
     import keras
     from keras import layers
@@ -30,19 +35,30 @@ def build_model():  # -> keras.Model; keras is imported late because it is slow 
             layers.ReLU(),
         ]
 
+    features = {
+        "3x3": [*conv_block(16, 3), layers.MaxPooling2D(), *conv_block(48, 3), *conv_block(64, 3)],
+        "5x5": [*conv_block(24, 5), layers.MaxPooling2D(), *conv_block(64, 5)],
+    }[shape]
+    dense_units = {"3x3": 128, "5x5": 256}[shape]
     return keras.Sequential(
         [
             keras.Input(INPUT_SHAPE),
-            *conv_block(16, 3),
-            layers.MaxPooling2D(),
-            *conv_block(48, 3),
-            *conv_block(64, 3),
+            *features,
             layers.MaxPooling2D(),
             layers.Flatten(),
             layers.Dropout(0.3),
-            layers.Dense(128, activation="relu"),
+            layers.Dense(dense_units, activation="relu"),
             layers.Dropout(0.3),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
-        name="mnist_cnn_with_dropout",
+        name=name,
     )
+
+
+def build_ensemble(members: list):  # -> keras.Model
+    """One model whose answer is the average of its members' probabilities."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(INPUT_SHAPE)
+    return keras.Model(inputs, layers.Average()([member(inputs) for member in members]), name="ensemble")

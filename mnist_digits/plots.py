@@ -4,25 +4,39 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def training_curves(history: dict[str, list[float]]) -> Figure:
-    """Loss and accuracy per epoch, training vs validation, and the learning rate."""
-    epochs = range(1, len(history["loss"]) + 1)
+def member_histories(history: dict) -> list[dict[str, list[float]]]:
+    """Each model's per-epoch history: one, or an ensemble's members'."""
+    return history["members"] if "members" in history else [history]
+
+
+def training_curves(history: dict) -> Figure:
+    """Loss and accuracy per epoch, training vs validation, and the learning
+    rate; for an ensemble, each member's curves in a colour of its own."""
+    histories = member_histories(history)
     # Figure() rather than pyplot: no GUI backend, so it works headless.
     figure = Figure(figsize=(13, 4), layout="constrained")
     loss_axes, accuracy_axes, rate_axes = figure.subplots(1, 3)
     for axes, metric, label in [(loss_axes, "loss", "Loss (cross-entropy, smoothed labels)"),
                                 (accuracy_axes, "accuracy", "Accuracy")]:
-        axes.plot(epochs, history[metric], "o-", label="training")
-        axes.plot(epochs, history[f"val_{metric}"], "s-", label="validation")
+        for number, member in enumerate(histories, start=1):
+            epochs = range(1, len(member[metric]) + 1)
+            if len(histories) == 1:
+                axes.plot(epochs, member[metric], "o-", label="training")
+                axes.plot(epochs, member[f"val_{metric}"], "s-", label="validation")
+            else:
+                line, = axes.plot(epochs, member[f"val_{metric}"], "s-", markersize=3,
+                                  label=f"member {number} validation")
+                axes.plot(epochs, member[metric], ":", color=line.get_color(), alpha=0.6)
         axes.set(xlabel="Epoch", ylabel=label, title=label)
         axes.grid(alpha=0.3)
-        axes.legend()
+        axes.legend(fontsize="small", title="dotted: training" if len(histories) > 1 else None)
     loss_axes.set_yscale("log")
     # The first epoch's training accuracy would squash the interesting part.
-    later_accuracies = history["accuracy"][1:] + history["val_accuracy"]
+    later_accuracies = [value for member in histories for value in member["accuracy"][1:] + member["val_accuracy"]]
     accuracy_axes.set_ylim(max(0.0, min(later_accuracies) - 0.005), 1.0)
-    if "learning_rate" in history:
-        rate_axes.plot(epochs, history["learning_rate"], "o-", color="tab:green")
+    if "learning_rate" in histories[0]:
+        rate_axes.plot(range(1, len(histories[0]["learning_rate"]) + 1), histories[0]["learning_rate"], "o-",
+                       color="tab:green")
     rate_axes.set(xlabel="Epoch", ylabel="Learning rate", title="Learning rate (start of epoch)")
     rate_axes.grid(alpha=0.3)
     return figure

@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_digits.data import Mnist
-from mnist_digits.model import IMAGE_SIZE, NUM_CLASSES, build_model, to_model_input
+from mnist_digits.model import IMAGE_SIZE, NUM_CLASSES, build_ensemble, build_model, to_model_input
+from mnist_digits.presets import Preset
 
 VALIDATION_SIZE = 5000
 PEAK_LEARNING_RATE = 3e-3
@@ -85,13 +86,35 @@ def one_hot(labels):
     return tf.one_hot(labels, NUM_CLASSES)
 
 
+class Progress:
+    """Which member and epoch of a run is at work, and about how long is left."""
+
+    def __init__(self, members: int, epochs: int):
+        self.members, self.epochs = members, epochs
+        self.member = 1
+        self.epoch_seconds: list[float] = []
+
+    def at(self, epoch: int) -> str:
+        where = f"epoch {epoch}/{self.epochs}"
+        return f"member {self.member}/{self.members}, {where}" if self.members > 1 else where
+
+    def time_left(self) -> str:
+        if not self.epoch_seconds:
+            return "time left not known yet"
+        epochs_left = self.members * self.epochs - len(self.epoch_seconds)
+        if epochs_left == 0:
+            return "all done"
+        seconds = epochs_left * sum(self.epoch_seconds) / len(self.epoch_seconds)
+        return f"about {seconds / 60:.0f} min left" if seconds >= 90 else f"about {seconds:.0f} s left"
+
+
 class EpochLog(keras.callbacks.Callback):
     """Adds the learning rate and the epoch's seconds to Keras's logs and,
     where no progress bar is drawn (a log file), prints one line an epoch."""
 
-    def __init__(self, epochs: int, print_lines: bool):
+    def __init__(self, progress: Progress, print_lines: bool):
         super().__init__()
-        self.epochs, self.print_lines = epochs, print_lines
+        self.progress, self.print_lines = progress, print_lines
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.started = time.perf_counter()
@@ -102,10 +125,12 @@ class EpochLog(keras.callbacks.Callback):
             return
         logs["learning_rate"] = self.learning_rate
         logs["seconds"] = time.perf_counter() - self.started
+        self.progress.epoch_seconds.append(logs["seconds"])
         if self.print_lines:
-            print(f"epoch {epoch + 1}/{self.epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, "
+            print(f"{self.progress.at(epoch + 1)}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, "
                   f"validation loss {logs['val_loss']:.4f}, validation accuracy {logs['val_accuracy']:.2%}, "
-                  f"learning rate {self.learning_rate:.2e}, {logs['seconds']:.0f} s", flush=True)
+                  f"learning rate {self.learning_rate:.2e}, {logs['seconds']:.0f} s; {self.progress.time_left()}",
+                  flush=True)
 
 
 def compile_model(model: keras.Model, steps: int) -> None:
@@ -126,14 +151,15 @@ def compile_model(model: keras.Model, steps: int) -> None:
     )
 
 
-def train(split: Split, epochs: int, batch_size: int, seed: int, progress_bar: bool = True):
-    """Build and train the model; return it and Keras's per-epoch history.
+def train(split: Split, epochs: int, batch_size: int, seed: int, progress_bar: bool = True,
+          shape: str = "3x3", progress: Progress | None = None, name: str = "mnist_cnn_with_dropout"):
+    """Build and train one model; return it and Keras's per-epoch history.
 
     `progress_bar`: Keras's live bar (for a terminal), else one line an epoch.
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_model()
+    model = build_model(shape, name)
     steps_per_epoch = math.ceil(len(split.x_train) / batch_size)
     compile_model(model, steps_per_epoch * epochs)
     history = model.fit(
@@ -143,17 +169,45 @@ def train(split: Split, epochs: int, batch_size: int, seed: int, progress_bar: b
         shuffle=False,  # the dataset shuffles itself, reproducibly
         validation_data=(split.x_validation, one_hot(split.y_validation)),
         validation_batch_size=1000,
-        callbacks=[EpochLog(epochs, print_lines=not progress_bar)],
+        callbacks=[EpochLog(progress or Progress(1, epochs), print_lines=not progress_bar)],
         verbose=1 if progress_bar else 0,
     )
     return model, history.history
 
 
+def train_preset(split: Split, preset: Preset, seed: int, progress_bar: bool = True):
+    """Train the preset's model, or each of its members in turn (seeds seed,
+    seed + 1, ...) and average them; return the model and its history, which
+    for an ensemble is {"members": [each member's history]}."""
+    if len(preset.shapes) == 1:
+        return train(split, preset.epochs, preset.batch_size, seed, progress_bar, preset.shapes[0])
+    progress = Progress(len(preset.shapes), preset.epochs)
+    tf.get_logger().setLevel("ERROR")  # each member's new training function would be warned of as a "retracing"
+    members, histories = [], []
+    for index, shape in enumerate(preset.shapes):
+        progress.member = index + 1
+        print(f"member {progress.member}/{progress.members}: {shape} convolutions, seed {seed + index}; "
+              f"{progress.time_left()}", flush=True)
+        member, history = train(split, preset.epochs, preset.batch_size, seed + index, progress_bar, shape,
+                                progress, name=f"member_{index + 1}")
+        members.append(member)
+        histories.append(history)
+    return build_ensemble(members), {"members": histories}
+
+
 def test(model: keras.Model, mnist: Mnist) -> dict[str, float]:
-    """Cross-entropy (without smoothing) and accuracy on the 10,000 test images."""
-    probabilities = model.predict(to_model_input(mnist.x_test), batch_size=1000, verbose=0)
+    """Cross-entropy (without smoothing) and accuracy on the 10,000 test images,
+    and for an ensemble each member's accuracy too."""
+    images = to_model_input(mnist.x_test)
+    probabilities = model.predict(images, batch_size=1000, verbose=0)
     picked = probabilities[np.arange(len(mnist.y_test)), mnist.y_test]
-    return {
+    figures = {
         "test_loss": float(-np.log(np.maximum(picked, 1e-7)).mean()),
         "test_accuracy": float((probabilities.argmax(axis=1) == mnist.y_test).mean()),
     }
+    members = [layer for layer in model.layers if isinstance(layer, keras.Sequential)]
+    if members:
+        figures["member_test_accuracies"] = [
+            float((member.predict(images, batch_size=1000, verbose=0).argmax(axis=1) == mnist.y_test).mean())
+            for member in members]
+    return figures

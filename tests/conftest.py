@@ -29,3 +29,20 @@ def smoke_run(tmp_path_factory, mnist) -> Path:
         ["--epochs", "2", "--limit", "4096", "--batch-size", "64", "--output-dir", str(output_dir)])
     assert code == 0
     return output_dir
+
+
+@pytest.fixture(scope="session")
+def best_smoke_run(tmp_path_factory, mnist) -> tuple[Path, str]:
+    """Output folder and printed lines of `--preset best` on a tiny slice, one epoch a member."""
+    import contextlib
+    import io
+
+    import mnist_cnn_with_dropout
+
+    output_dir = tmp_path_factory.mktemp("best_smoke_run")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = mnist_cnn_with_dropout.main(["--preset", "best", "--epochs", "1", "--limit", "512",
+                                            "--batch-size", "64", "--output-dir", str(output_dir)])
+    assert code == 0
+    return output_dir, printed.getvalue()

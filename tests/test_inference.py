@@ -17,6 +17,17 @@ def test_the_numpy_path_gives_keras_probabilities_on_the_whole_test_set(smoke_ru
     assert np.abs(fast.predict(images) - expected).max() <= 1e-4
 
 
+def test_the_numpy_path_runs_an_ensemble_as_keras_does(best_smoke_run, mnist):
+    from mnist_digits.presets import PRESETS
+
+    path = best_smoke_run[0] / MODEL_FILE
+    fast = load_model(path)
+    assert isinstance(fast, NumpyModel) and len(fast.members) == len(PRESETS["best"].shapes)
+    images = to_model_input(mnist.x_test[:2000])
+    expected = keras.saving.load_model(path).predict(images, batch_size=1000, verbose=0)
+    assert np.abs(fast.predict(images) - expected).max() <= 1e-4
+
+
 def test_the_numpy_path_also_runs_the_keras_io_reference_architecture(tmp_path, mnist):
     model = keras.Sequential([
         keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu", padding="same"), layers.MaxPooling2D(),

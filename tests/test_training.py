@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -38,6 +39,36 @@ def test_a_smoke_training_leaves_every_output_with_sane_contents(smoke_run):
     assert set(metrics["versions"]) == {"python", "keras", "tensorflow", "numpy"}
     with Image.open(smoke_run / CURVES_FILE) as curves:
         assert curves.width > 600 and curves.height > 200
+
+
+def test_the_best_preset_saves_one_ensemble_with_every_members_curves_and_figures(best_smoke_run):
+    from mnist_digits.presets import PRESETS
+
+    run, _ = best_smoke_run
+    members = len(PRESETS["best"].shapes)
+    assert members > 1
+    history = json.loads((run / HISTORY_FILE).read_text())
+    assert len(history["members"]) == members
+    for member in history["members"]:
+        assert len(member["val_accuracy"]) == 1 and len(member["seconds"]) == 1
+    metrics = json.loads((run / METRICS_FILE).read_text())
+    assert metrics["preset"] == "best" and metrics["shapes"] == list(PRESETS["best"].shapes)
+    assert len(metrics["member_test_accuracies"]) == members
+    assert 0 < metrics["test_accuracy"] <= 1
+    with Image.open(run / CURVES_FILE) as curves:
+        assert curves.width > 600
+
+
+def test_the_best_preset_says_which_member_and_epoch_runs_and_the_time_left(best_smoke_run):
+    from mnist_digits.presets import PRESETS
+
+    _, printed = best_smoke_run
+    members = len(PRESETS["best"].shapes)
+    lines = [line for line in printed.splitlines() if line.startswith("member ")]
+    assert lines[0].startswith(f"member 1/{members}: 3x3 convolutions, seed 1")
+    assert f"member {members}/{members}, epoch 1/1: loss" in printed
+    assert all(re.search(r"(about \d+ (s|min) left|not known yet|all done)$", line) for line in lines), lines
+    assert "retracing" not in printed
 
 
 def test_the_saved_h5_reloads_and_predicts_exactly_as_before(mnist, tmp_path):

@@ -1,0 +1,15 @@
+"""What `mnist-train --preset` chooses between; read before TensorFlow loads."""
+
+from typing import NamedTuple
+
+
+class Preset(NamedTuple):
+    shapes: tuple[str, ...]  # model.build_model's shapes: one model each; several are averaged
+    epochs: int  # per model
+    batch_size: int
+
+
+PRESETS = {
+    "quick": Preset(("3x3",), epochs=10, batch_size=256),
+    "best": Preset(("3x3", "5x5", "3x3", "5x5", "3x3"), epochs=20, batch_size=256),
+}
