@@ -1,14 +1,15 @@
-"""Our default training against keras-io's MNIST convnet recipe, side by side.
+"""Our training presets against keras-io's MNIST convnet recipe, side by side.
 
-    python benchmarks/training_vs_reference.py [--seeds 1 2 3]
+    python benchmarks/training_vs_reference.py [--seeds 1 2 3] [--presets quick best]
 
 For each seed, runs on this machine the keras-io reference recipe
 (Conv32-Pool-Conv64-Pool-Dropout(0.5)-Dense10, Adam, batch 128, 15 epochs,
-validation_split 0.1) and then `mnist_cnn_with_dropout.py` with default
-settings, each as its own process, timed end to end (start-up, data,
-training, test). Interleaving them means a slow spell of a shared machine
-slows both sides. Prints test accuracies, wall times, and the ratio of the
-median wall times.
+validation_split 0.1) and then `mnist_cnn_with_dropout.py --preset P` for
+each preset asked for (default: quick; best takes up to an hour a seed),
+each as its own process, timed end to end (start-up, data, training, test).
+Interleaving them means a slow spell of a shared machine slows every side.
+Prints test accuracies per seed, wall times, and each preset's ratio of
+median wall times to the reference's.
 """
 
 import argparse
@@ -63,29 +64,34 @@ def timed(command: list[str]) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--presets", nargs="+", choices=["quick", "best"], default=["quick"])
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep each run's output folder as DIR/PRESET-seedN, to open in the notebook")
     parser.add_argument("--reference-only", type=int, metavar="SEED", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reference_only is not None:
         return reference(args.reference_only)
 
-    references, ours = [], []
+    runs: dict[str, list[tuple[float, float]]] = {"reference": [], **{preset: [] for preset in args.presets}}
     for seed in args.seeds:
         seconds, output = timed([sys.executable, __file__, "--reference-only", str(seed)])
-        references.append((json.loads(output.strip().splitlines()[-1])["test_accuracy"], seconds))
-        print(f"reference (keras-io mnist_convnet, seed {seed}): {references[-1][0]:.2%} in {seconds:.0f} s",
+        runs["reference"].append((json.loads(output.strip().splitlines()[-1])["test_accuracy"], seconds))
+        print(f"reference (keras-io mnist_convnet, seed {seed}): {runs['reference'][-1][0]:.2%} in {seconds:.0f} s",
               flush=True)
-        with tempfile.TemporaryDirectory() as output_dir:
-            seconds, _ = timed([sys.executable, "mnist_cnn_with_dropout.py", "--seed", str(seed),
-                                "--output-dir", output_dir])
-            metrics = json.loads((Path(output_dir) / "metrics.json").read_text())
-        ours.append((metrics["test_accuracy"], seconds))
-        print(f"ours (default settings, seed {seed}): {ours[-1][0]:.2%} in {seconds:.0f} s", flush=True)
-    for name, runs in (("reference", references), ("ours", ours)):
-        accuracies, times = [a for a, _ in runs], [s for _, s in runs]
-        print(f"{name}: mean test accuracy {statistics.mean(accuracies):.2%}, lowest {min(accuracies):.2%}, "
-              f"median wall time {statistics.median(times):.0f} s")
-    ratio = statistics.median(s for _, s in ours) / statistics.median(s for _, s in references)
-    print(f"wall-time ratio ours / reference (medians): {ratio:.2f}")
+        for preset in args.presets:
+            with tempfile.TemporaryDirectory() as scratch:
+                output_dir = args.keep / f"{preset}-seed{seed}" if args.keep else Path(scratch)
+                seconds, _ = timed([sys.executable, "mnist_cnn_with_dropout.py", "--preset", preset,
+                                    "--seed", str(seed), "--output-dir", str(output_dir)])
+                metrics = json.loads((output_dir / "metrics.json").read_text())
+            runs[preset].append((metrics["test_accuracy"], seconds))
+            print(f"--preset {preset}, seed {seed}: {metrics['test_accuracy']:.2%} in {seconds:.0f} s", flush=True)
+    reference_time = statistics.median(seconds for _, seconds in runs["reference"])
+    for name, results in runs.items():
+        accuracies, times = [a for a, _ in results], [s for _, s in results]
+        print(f"{name}: accuracy per seed {', '.join(f'{a:.2%}' for a in accuracies)}; "
+              f"mean {statistics.mean(accuracies):.2%}; median wall time {statistics.median(times):.0f} s, "
+              f"{statistics.median(times) / reference_time:.2f}x the reference's")
 
 
 if __name__ == "__main__":

@@ -11,5 +11,5 @@ class Preset(NamedTuple):
 
 PRESETS = {
     "quick": Preset(("3x3",), epochs=10, batch_size=256),
-    "best": Preset(("3x3", "5x5", "3x3", "5x5", "3x3"), epochs=20, batch_size=256),
+    "best": Preset(("deep", "5x5", "3x3", "5x5", "3x3"), epochs=16, batch_size=256),
 }

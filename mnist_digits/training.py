@@ -138,7 +138,7 @@ def compile_model(model: keras.Model, steps: int) -> None:
     warmup_steps = max(1, steps // 10)
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=PEAK_LEARNING_RATE / 10,
-        decay_steps=steps - warmup_steps,
+        decay_steps=max(1, steps - warmup_steps),  # a one-step smoke run too
         warmup_target=PEAK_LEARNING_RATE,
         warmup_steps=warmup_steps,
     )

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -9,11 +10,14 @@ NOTEBOOK = ROOT / "visualize_results.ipynb"
 PLOTTING_CALLS = ("training_curves(", "confusion_figure(", "digit_grid(", "number_boxes(")
 
 
-def test_the_notebook_runs_headless_and_every_plotting_cell_draws(smoke_run):
+@pytest.mark.parametrize("run", ["smoke_run", "best_smoke_run"])
+def test_the_notebook_runs_headless_and_every_plotting_cell_draws(run, request):
+    run_dir = request.getfixturevalue(run)
+    run_dir = run_dir[0] if isinstance(run_dir, tuple) else run_dir
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert first_code.source.startswith('RUN_DIR = "models"')
-    first_code.source = first_code.source.replace('"models"', json.dumps(str(smoke_run)), 1)
+    first_code.source = first_code.source.replace('"models"', json.dumps(str(run_dir)), 1)
     NotebookClient(notebook, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT)}}).execute()
     plotting = [cell for cell in notebook.cells

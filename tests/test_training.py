@@ -65,7 +65,7 @@ def test_the_best_preset_says_which_member_and_epoch_runs_and_the_time_left(best
     _, printed = best_smoke_run
     members = len(PRESETS["best"].shapes)
     lines = [line for line in printed.splitlines() if line.startswith("member ")]
-    assert lines[0].startswith(f"member 1/{members}: 3x3 convolutions, seed 1")
+    assert lines[0].startswith(f"member 1/{members}: {PRESETS['best'].shapes[0]} convolutions, seed 1")
     assert f"member {members}/{members}, epoch 1/1: loss" in printed
     assert all(re.search(r"(about \d+ (s|min) left|not known yet|all done)$", line) for line in lines), lines
     assert "retracing" not in printed
