@@ -152,7 +152,8 @@ def compile_model(model: keras.Model, steps: int) -> None:
 
 
 def train(split: Split, epochs: int, batch_size: int, seed: int, progress_bar: bool = True,
-          shape: str = "3x3", progress: Progress | None = None, name: str = "mnist_cnn_with_dropout"):
+          shape: str = "3x3", progress: Progress | None = None,
+          name: str = "mnist_cnn_with_dropout") -> tuple[keras.Model, dict[str, list[float]]]:
     """Build and train one model; return it and Keras's per-epoch history.
 
     `progress_bar`: Keras's live bar (for a terminal), else one line an epoch.
@@ -175,7 +176,7 @@ def train(split: Split, epochs: int, batch_size: int, seed: int, progress_bar: b
     return model, history.history
 
 
-def train_preset(split: Split, preset: Preset, seed: int, progress_bar: bool = True):
+def train_preset(split: Split, preset: Preset, seed: int, progress_bar: bool = True) -> tuple[keras.Model, dict]:
     """Train the preset's model, or each of its members in turn (seeds seed,
     seed + 1, ...) and average them; return the model and its history, which
     for an ensemble is {"members": [each member's history]}."""
@@ -195,19 +196,20 @@ def train_preset(split: Split, preset: Preset, seed: int, progress_bar: bool = T
     return build_ensemble(members), {"members": histories}
 
 
-def test(model: keras.Model, mnist: Mnist) -> dict[str, float]:
+def test(model: keras.Model, mnist: Mnist) -> dict[str, float | list[float]]:
     """Cross-entropy (without smoothing) and accuracy on the 10,000 test images,
     and for an ensemble each member's accuracy too."""
     images = to_model_input(mnist.x_test)
-    probabilities = model.predict(images, batch_size=1000, verbose=0)
+    members = [layer for layer in model.layers if isinstance(layer, keras.Sequential)]
+    # An ensemble's answer is its members' mean: each member runs once, for both figures.
+    member_probabilities = [member.predict(images, batch_size=1000, verbose=0) for member in members or [model]]
+    probabilities = np.mean(member_probabilities, axis=0)
     picked = probabilities[np.arange(len(mnist.y_test)), mnist.y_test]
     figures = {
         "test_loss": float(-np.log(np.maximum(picked, 1e-7)).mean()),
         "test_accuracy": float((probabilities.argmax(axis=1) == mnist.y_test).mean()),
     }
-    members = [layer for layer in model.layers if isinstance(layer, keras.Sequential)]
     if members:
-        figures["member_test_accuracies"] = [
-            float((member.predict(images, batch_size=1000, verbose=0).argmax(axis=1) == mnist.y_test).mean())
-            for member in members]
+        figures["member_test_accuracies"] = [float((member.argmax(axis=1) == mnist.y_test).mean())
+                                             for member in member_probabilities]
     return figures
