@@ -5,7 +5,7 @@ examples:
   mnist-train                          the full training, about 4 minutes on 2 cores
                                        (or: python mnist_cnn_with_dropout.py ...)
   mnist-train --preset best            the most accurate model: five members averaged,
-                                       about 45 minutes on 2 cores
+                                       under an hour on 2 cores
   mnist-train --epochs 1 --limit 2000  a quick try, seconds
   mnist-train > train.log 2>&1         one line per epoch when the output is not a terminal
 
