@@ -39,9 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=PRESETS, default="quick",
                         help="quick: one model, minutes (default); best: an ensemble, under an hour")
-    parser.add_argument("--epochs", type=int, help="passes over the training images, per member "
-                        "(default: the preset's, 10 quick, 20 best)")
-    parser.add_argument("--batch-size", type=int, help="images per step (default: the preset's, 256)")
+    by_preset = {field: ", ".join(f"{getattr(preset, field)} {name}" for name, preset in PRESETS.items())
+                 for field in ("epochs", "batch_size")}
+    parser.add_argument("--epochs", type=int,
+                        help=f"passes over the training images, per model (default {by_preset['epochs']})")
+    parser.add_argument("--batch-size", type=int, help=f"images per step (default {by_preset['batch_size']})")
     parser.add_argument("--seed", type=int, default=1, help="same seed, same model on the same machine (default 1)")
     parser.add_argument("--data", type=Path, help="a Keras-format mnist.npz to use instead of the verified download")
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR,

@@ -53,7 +53,8 @@ def test_training_into_a_log_file_writes_one_line_an_epoch_and_no_tensorflow_sta
     epochs = [line for line in text.splitlines() if line.startswith("epoch ")]
     assert len(epochs) == 2
     assert re.fullmatch(r"epoch 2/2: loss \d+\.\d{4}, accuracy \d+\.\d\d%, validation loss \d+\.\d{4}, "
-                        r"validation accuracy \d+\.\d\d%, learning rate \d\.\d\de-\d\d, \d+ s", epochs[1])
+                        r"validation accuracy \d+\.\d\d%, learning rate \d\.\d\de-\d\d, \d+ s; all done", epochs[1])
+    assert re.search(r"; about \d+ s left$", epochs[0]), epochs[0]
     for chatter in ("\x1b[", "━", "cudart_stub", "oneDNN", "I0000", "absl::InitializeLog"):
         assert chatter not in text
     assert len(text) < 2000
@@ -64,7 +65,8 @@ def test_help_shows_examples_and_where_models_are_read_and_written(capsys):
     import mnist_serve
 
     for main, expected in ((predictor.main, ["examples:", "mnist-predict", str(LOCAL_MODEL), "installed"]),
-                           (mnist_cnn_with_dropout.main, ["examples:", "mnist-train", "models/", "(default 10)"]),
+                           (mnist_cnn_with_dropout.main, ["examples:", "mnist-train", "models/", "--preset best",
+                                                            "(default 10 quick, 16 best)"]),
                            (mnist_serve.main, ["examples:", "mnist-serve", "curl", "127.0.0.1", "(default 10)",
                                                str(LOCAL_MODEL)])):
         with pytest.raises(SystemExit):
