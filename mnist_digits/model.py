@@ -13,9 +13,6 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return (np.asarray(images, dtype=np.float32) / 255.0).reshape(-1, *INPUT_SHAPE)
 
 
-SHAPES = ("3x3", "5x5", "deep")
-
-
 def build_model(shape: str = "3x3", name: str = "mnist_cnn_with_dropout"):  # -> keras.Model
     """Conv / MaxPooling / Dropout network sized for a 2-core CPU.
 
@@ -36,21 +33,22 @@ def build_model(shape: str = "3x3", name: str = "mnist_cnn_with_dropout"):  # ->
             layers.ReLU(),
         ]
 
+    # Functions, so that only the chosen shape's layers are made.
     features = {
-        "3x3": [*conv_block(16, 3), layers.MaxPooling2D(), *conv_block(48, 3), *conv_block(64, 3),
-                layers.MaxPooling2D()],
-        "5x5": [*conv_block(24, 5), layers.MaxPooling2D(), *conv_block(64, 5), layers.MaxPooling2D()],
-        "deep": [*conv_block(24, 3), layers.MaxPooling2D(), *conv_block(48, 3, "same"), *conv_block(64, 3),
-                 *conv_block(96, 3), layers.MaxPooling2D(), *conv_block(128, 3, "same")],
-    }[shape]
-    dense_units = {"3x3": 128, "5x5": 256, "deep": 128}[shape]
+        "3x3": lambda: [*conv_block(16, 3), layers.MaxPooling2D(), *conv_block(48, 3), *conv_block(64, 3),
+                        layers.MaxPooling2D()],
+        "5x5": lambda: [*conv_block(24, 5), layers.MaxPooling2D(), *conv_block(64, 5), layers.MaxPooling2D()],
+        "deep": lambda: [*conv_block(24, 3), layers.MaxPooling2D(), *conv_block(48, 3, "same"), *conv_block(64, 3),
+                         *conv_block(96, 3), layers.MaxPooling2D(), *conv_block(128, 3, "same")],
+    }
+    dense_units = {"3x3": 128, "5x5": 256, "deep": 128}
     return keras.Sequential(
         [
             keras.Input(INPUT_SHAPE),
-            *features,
+            *features[shape](),
             layers.Flatten(),
             layers.Dropout(0.3),
-            layers.Dense(dense_units, activation="relu"),
+            layers.Dense(dense_units[shape], activation="relu"),
             layers.Dropout(0.3),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
