@@ -29,7 +29,7 @@ from pathlib import Path
 
 from mnist_digits.data import CANONICAL_SHA256, DataError, array_hashes, load_mnist
 from mnist_digits.files import CURVES_FILE, DEFAULT_OUTPUT_DIR, HISTORY_FILE, METRICS_FILE, MODEL_FILE, atomic_path
-from mnist_digits.presets import PRESETS
+from mnist_digits.presets import PRESETS, Preset
 from mnist_digits.quiet import import_tensorflow_quietly, quiet_on_closed_pipe
 
 
@@ -62,8 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_metrics(args: argparse.Namespace, mnist, hashes: dict[str, str], split, training_seconds: float,
-                test_figures: dict) -> dict:
+def run_metrics(args: argparse.Namespace, preset: Preset, mnist, hashes: dict[str, str], split,
+                training_seconds: float, test_figures: dict) -> dict:
     import keras
     import numpy as np
     import tensorflow as tf
@@ -71,9 +71,9 @@ def run_metrics(args: argparse.Namespace, mnist, hashes: dict[str, str], split, 
     return {
         **test_figures,
         "preset": args.preset,
-        "shapes": list(PRESETS[args.preset].shapes),
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
+        "shapes": list(preset.shapes),
+        "epochs": preset.epochs,
+        "batch_size": preset.batch_size,
         "seed": args.seed,
         "train_images": len(split.x_train),
         "validation_images": len(split.x_validation),
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         training_seconds = time.perf_counter() - started
         print(f"Trained in {training_seconds:.0f} s.")
         test_figures = training.test(model, mnist)
-        metrics = run_metrics(args, mnist, hashes, split, training_seconds, test_figures)
+        metrics = run_metrics(args, preset, mnist, hashes, split, training_seconds, test_figures)
         save_outputs(args.output_dir, model, history, metrics)
     except KeyboardInterrupt:
         print(f"\ninterrupted: nothing written; the previous files in {args.output_dir}/ are intact",

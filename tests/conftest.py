@@ -32,7 +32,7 @@ def smoke_run(tmp_path_factory, mnist) -> Path:
 
 
 @pytest.fixture(scope="session")
-def best_smoke_run(tmp_path_factory, mnist) -> tuple[Path, str]:
+def best_smoke_training(tmp_path_factory, mnist) -> tuple[Path, str]:
     """Output folder and printed lines of `--preset best` on a tiny slice, one epoch a member."""
     import contextlib
     import io
@@ -46,3 +46,9 @@ def best_smoke_run(tmp_path_factory, mnist) -> tuple[Path, str]:
                                             "--batch-size", "64", "--output-dir", str(output_dir)])
     assert code == 0
     return output_dir, printed.getvalue()
+
+
+@pytest.fixture(scope="session")
+def best_smoke_run(best_smoke_training) -> Path:
+    """Output folder of `--preset best` on a tiny slice, like smoke_run's."""
+    return best_smoke_training[0]

@@ -20,7 +20,7 @@ def test_the_numpy_path_gives_keras_probabilities_on_the_whole_test_set(smoke_ru
 def test_the_numpy_path_runs_an_ensemble_as_keras_does(best_smoke_run, mnist):
     from mnist_digits.presets import PRESETS
 
-    path = best_smoke_run[0] / MODEL_FILE
+    path = best_smoke_run / MODEL_FILE
     fast = load_model(path)
     assert isinstance(fast, NumpyModel) and len(fast.members) == len(PRESETS["best"].shapes)
     images = to_model_input(mnist.x_test[:2000])

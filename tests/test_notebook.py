@@ -13,7 +13,6 @@ PLOTTING_CALLS = ("training_curves(", "confusion_figure(", "digit_grid(", "numbe
 @pytest.mark.parametrize("run", ["smoke_run", "best_smoke_run"])
 def test_the_notebook_runs_headless_and_every_plotting_cell_draws(run, request):
     run_dir = request.getfixturevalue(run)
-    run_dir = run_dir[0] if isinstance(run_dir, tuple) else run_dir
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert first_code.source.startswith('RUN_DIR = "models"')

@@ -44,7 +44,7 @@ def test_a_smoke_training_leaves_every_output_with_sane_contents(smoke_run):
 def test_the_best_preset_saves_one_ensemble_with_every_members_curves_and_figures(best_smoke_run):
     from mnist_digits.presets import PRESETS
 
-    run, _ = best_smoke_run
+    run = best_smoke_run
     members = len(PRESETS["best"].shapes)
     assert members > 1
     history = json.loads((run / HISTORY_FILE).read_text())
@@ -59,10 +59,10 @@ def test_the_best_preset_saves_one_ensemble_with_every_members_curves_and_figure
         assert curves.width > 600
 
 
-def test_the_best_preset_says_which_member_and_epoch_runs_and_the_time_left(best_smoke_run):
+def test_the_best_preset_says_which_member_and_epoch_runs_and_the_time_left(best_smoke_training):
     from mnist_digits.presets import PRESETS
 
-    _, printed = best_smoke_run
+    _, printed = best_smoke_training
     members = len(PRESETS["best"].shapes)
     lines = [line for line in printed.splitlines() if line.startswith("member ")]
     assert lines[0].startswith(f"member 1/{members}: {PRESETS['best'].shapes[0]} convolutions, seed 1")
