@@ -40,11 +40,12 @@ class Result:
         return [self, *self.other_readings] if self.image is not None else []
 
     def settle(self) -> None:
-        """Take the other reading the model is clearly surer of, once all have probabilities."""
-        for other in self.other_readings:
-            if other.confidence > OTHER_READING_MARGIN * self.confidence:
-                self.image, self.probabilities, self.digits_in_a_row = (
-                    other.image, other.probabilities, other.digits_in_a_row)
+        """Take the other reading the model is surest of, if clearly surer than
+        of the first, once all have probabilities."""
+        other = max(self.other_readings, key=lambda reading: reading.confidence, default=None)
+        if other is not None and other.confidence > OTHER_READING_MARGIN * self.confidence:
+            self.image, self.probabilities, self.digits_in_a_row = (
+                other.image, other.probabilities, other.digits_in_a_row)
         self.other_readings = []
 
     @property

@@ -45,6 +45,10 @@ PAPER_LEVELS = 41
 # noise; in an image without any noise (a drawing app's), by less than the other.
 MIN_INK_CONTRAST = 31
 MIN_CLEAN_INK_CONTRAST = 12
+# A digit cropped tightly reaches the border too; where the ink kept inside
+# is this many times smaller than ink reaching the border, it may be a speck
+# on that digit, and the image is read both ways.
+SPECK_BESIDE_BORDER_INK = 8
 # Relative darkness is unstable on near-black paper: paper is taken as at least this bright.
 DARKEST_PAPER = 48
 # The images are small: OpenCV's threads would cost more than they give, and
@@ -215,23 +219,27 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
     return cv2.subtract(gray, paper)
 
 
-def digit_mask(ink: np.ndarray, clear_ink: np.ndarray) -> np.ndarray:
+def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = False) -> tuple[np.ndarray, bool]:
     """The pixels of the digit: the parts of the ink that hold some clear ink
-    (hysteresis: a soft stroke stays whole), without specks and page edges."""
+    (hysteresis: a soft stroke stays whole), without specks and page edges;
+    and whether much more ink was left out for reaching the border."""
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         ink.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
     left, top, width, height, areas = stats[1:].T
     areas = np.where(np.bincount(labels[clear_ink], minlength=count)[1:] > 0, areas, 0)
     if not areas.any():
-        return np.zeros_like(ink)
+        return np.zeros_like(ink), False
     touches_border = ((left == 0) | (top == 0) | (left + width == ink.shape[1])
                       | (top + height == ink.shape[0]))
     inner_areas = np.where(touches_border, 0, areas)
     # Shadows, page edges and the table reach the border; a digit rarely does,
     # unless the image is cropped tightly around it and nothing else is there.
-    candidates = inner_areas if inner_areas.max() >= 0.02 * areas.max() else areas
+    use_inner = not keep_border_ink and inner_areas.max() >= 0.02 * areas.max()
+    candidates = inner_areas if use_inner else areas
     keep = np.concatenate([[False], candidates >= 0.1 * candidates.max()])
-    return keep[labels]
+    border_areas = areas[touches_border]
+    border_ink_left_out = use_inner and bool(np.any(border_areas >= SPECK_BESIDE_BORDER_INK * inner_areas.max()))
+    return keep[labels], border_ink_left_out
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -285,8 +293,9 @@ def shrink_keeping_ink(gray: np.ndarray, size: tuple[int, int], dark_ink: bool) 
     return shrink(gray, size)
 
 
-def locate_digit(coarse: np.ndarray, dark_ink: bool) -> tuple[int, np.ndarray]:
-    """On a coarse image: the least contrast that counts as ink (0-255), and the digit's mask."""
+def locate_digit(coarse: np.ndarray, dark_ink: bool, keep_border_ink: bool = False) -> tuple[int, np.ndarray, bool]:
+    """On a coarse image: the least contrast that counts as ink (0-255), the
+    digit's mask, and whether ink reaching the border was left out of it."""
     strength = ink_strength(coarse, dark_ink, max(3, round(max(coarse.shape) * COARSE_STROKE_LIMIT)))
     typical, strongest = histogram_quantiles(strength, [0.5, 0.995])
     min_contrast = MIN_CLEAN_INK_CONTRAST if typical == 0 else MIN_INK_CONTRAST  # 0: no noise at all
@@ -297,10 +306,11 @@ def locate_digit(coarse: np.ndarray, dark_ink: bool) -> tuple[int, np.ndarray]:
     # pixels count where they continue such ink: a blurred stroke stays whole.
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(int(otsu), min_contrast, round(0.6 * strongest))
-    mask = digit_mask(strength > max(min_contrast, threshold // 2), strength > threshold)
+    mask, border_ink_left_out = digit_mask(strength > max(min_contrast, threshold // 2), strength > threshold,
+                                           keep_border_ink)
     if not mask.any():
         raise ImageError("no digit found")
-    return min_contrast, mask
+    return min_contrast, mask, border_ink_left_out
 
 
 def stroke_width(ink: np.ndarray) -> float:
@@ -333,16 +343,20 @@ class Ink(NamedTuple):
     top: float
     scale: float  # intensity pixels per original pixel
     polarity: Polarity  # how the ink was told from the paper
+    border_ink_left_out: bool  # ink reaching the border, far more than the digit's, was taken for shadow
 
 
-def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | None = None) -> Ink:
+def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | None = None,
+             keep_border_ink: bool = False) -> Ink:
     """The ink of the digit (or the row of digits) in a grayscale uint8 image.
 
     The ink is found on a coarse copy (fast, and blind to paper texture); then
     only its region is read again, at a size where a digit is about
     FINE_DIGIT_SIDE pixels, for the strokes' detail: the region's larger side
     is one digit, or, with `size_by_height`, its height is (a row of digits).
-    The ink is dark or light as the image says, unless `dark_ink` is given.
+    The ink is dark or light as the image says, unless `dark_ink` is given;
+    ink reaching the border counts only with `keep_border_ink`, or where
+    there is no other.
     """
     height, width = gray.shape
     coarse_scale = min(1.0, COARSE_SIDE / max(width, height))
@@ -353,7 +367,8 @@ def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | No
     medium = reduce_by(gray, max(width, height) // (4 * COARSE_SIDE))
     polarity = ink_polarity(shrink(medium, coarse_size)) if dark_ink is None else Polarity(dark_ink, sure=True)
     dark_ink = polarity.dark_ink
-    min_contrast, mask = locate_digit(shrink_keeping_ink(medium, coarse_size, dark_ink), dark_ink)
+    min_contrast, mask, border_ink_left_out = locate_digit(shrink_keeping_ink(medium, coarse_size, dark_ink),
+                                                           dark_ink, keep_border_ink)
 
     # The digit's region with a margin for faint rims, in coarse then original pixels.
     left, top, right, bottom = bounding_box(mask)
@@ -376,20 +391,29 @@ def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | No
     ink_left, ink_top, ink_right, ink_bottom = bounding_box(intensity > 0)
     scale = fine_size[0] / region.shape[1]
     return Ink(intensity[ink_top:ink_bottom, ink_left:ink_right],
-               region_left + ink_left / scale, region_top + ink_top / scale, scale, polarity)
+               region_left + ink_left / scale, region_top + ink_top / scale, scale, polarity, border_ink_left_out)
 
 
 def readings(gray: np.ndarray) -> list[Ink]:
-    """The digit's ink as the image most likely means it; then, where the
-    image hardly tells ink from paper, as the other polarity reads it
-    (the model, which knows digits, chooses)."""
-    likely = read_ink(gray)
-    if likely.polarity.sure:
-        return [likely]
+    """The digit's ink as the image most likely means it; then the other ways
+    the image may mean it (the model, which knows digits, chooses): where it
+    hardly tells ink from paper, as the other polarity reads it; where ink
+    reaching the border was taken for shadow, with that ink."""
+    inks = [read_ink(gray)]
+    if not inks[0].polarity.sure:
+        inks += other_reading(gray, not inks[0].polarity.dark_ink)
+    for ink in list(inks):
+        if ink.border_ink_left_out:
+            inks += other_reading(gray, ink.polarity.dark_ink, keep_border_ink=True)
+    return inks
+
+
+def other_reading(gray: np.ndarray, dark_ink: bool, keep_border_ink: bool = False) -> list[Ink]:
+    """read_ink() with these choices made, as a list: empty if it finds no digit."""
     try:
-        return [likely, read_ink(gray, dark_ink=not likely.polarity.dark_ink)]
+        return [read_ink(gray, dark_ink=dark_ink, keep_border_ink=keep_border_ink)]
     except ImageError:
-        return [likely]
+        return []
 
 
 def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast: int) -> np.ndarray:

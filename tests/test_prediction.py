@@ -1,4 +1,7 @@
-"""Where the image leaves the ink's polarity in doubt, the model chooses between the two readings."""
+"""Where the image leaves the ink's polarity, or the digit's extent, in doubt,
+the model chooses between the readings."""
+
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -7,7 +10,7 @@ from PIL import Image
 
 from mnist_digits.files import shipped_model
 from mnist_digits.inference import load_model
-from mnist_digits.prediction import OTHER_READING_MARGIN, predict
+from mnist_digits.prediction import OTHER_READING_MARGIN, Result, predict
 from mnist_digits.preprocessing import readings
 
 
@@ -64,3 +67,35 @@ def test_coarse_scans_filling_their_frame_are_read_in_either_polarity(mnist, tmp
             truth.append(mnist.y_test[index])
     answers = [result.digit for result in predict(load_model(shipped_model()), paths)]
     assert np.mean(np.equal(answers, truth)) >= 0.955
+
+
+def tight_crop_with_a_speck(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit stretched to touch all four sides of a 64x64 image, dark
+    on white, with a speck of dust inside it: the only ink off the border."""
+    rows, cols = np.nonzero(digit)
+    stretched = cv2.resize(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1], (64, 64))
+    gray = 255 - stretched
+    gray[29:36, 29:36] = 0
+    return gray
+
+
+def test_a_digit_cropped_to_the_border_is_read_as_well_as_the_speck_inside_it(mnist, tmp_path):
+    zero = mnist.x_test[3]
+    assert mnist.y_test[3] == 0
+    sizes = [reading.intensity.shape for reading in readings(tight_crop_with_a_speck(zero))]
+    assert min(sizes) <= (8, 8) and max(sizes) >= (50, 50)  # the speck alone, and the whole 0
+    path = tmp_path / "tight_zero.png"
+    Image.fromarray(tight_crop_with_a_speck(zero)).save(path)
+    result, = predict(load_model(shipped_model()), [path])
+    assert result.digit == 0
+
+
+def test_of_several_other_readings_the_surest_is_taken():
+    def read_as(digit: int, confidence: float) -> Result:
+        return Result(Path("a.png"), image=np.zeros((28, 28)),
+                      probabilities=np.eye(10)[digit] * confidence + (1 - confidence) / 10)
+
+    result = read_as(1, 0.3)
+    result.other_readings = [read_as(2, 0.8), read_as(3, 0.9)]
+    result.settle()
+    assert result.digit == 3 and not result.other_readings
