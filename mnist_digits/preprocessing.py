@@ -45,6 +45,11 @@ PAPER_LEVELS = 41
 # noise; in an image without any noise (a drawing app's), by less than the other.
 MIN_INK_CONTRAST = 31
 MIN_CLEAN_INK_CONTRAST = 12
+# A blurred stroke's soft rim lies within RIM_WIDTH of the image's side of
+# its clear core; soft ink reaching the border with less than SHADOW_EDGE_RIM
+# of it that near is a shadow's edge.
+RIM_WIDTH = 0.06
+SHADOW_EDGE_RIM = 0.25
 # A digit cropped tightly reaches the border too; where the ink kept inside
 # is this many times smaller than ink reaching the border, it may be a speck
 # on that digit, and the image is read both ways.
@@ -221,16 +226,16 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
 
 def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = False) -> tuple[np.ndarray, bool]:
     """The pixels of the digit: the parts of the ink that hold some clear ink
-    (hysteresis: a soft stroke stays whole), without specks and page edges;
-    and whether much more ink was left out for reaching the border."""
+    (hysteresis: a soft stroke stays whole), without specks, page edges and
+    shadows' edges; and whether much more ink was left out for reaching the border."""
+    ink = ink & ~shadow_edges(ink & ~clear_ink, clear_ink)
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         ink.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
-    left, top, width, height, areas = stats[1:].T
+    areas = stats[1:, cv2.CC_STAT_AREA]
     areas = np.where(np.bincount(labels[clear_ink], minlength=count)[1:] > 0, areas, 0)
     if not areas.any():
         return np.zeros_like(ink), False
-    touches_border = ((left == 0) | (top == 0) | (left + width == ink.shape[1])
-                      | (top + height == ink.shape[0]))
+    touches_border = reach_border(stats[1:], ink.shape)
     inner_areas = np.where(touches_border, 0, areas)
     # Shadows, page edges and the table reach the border; a digit rarely does,
     # unless the image is cropped tightly around it and nothing else is there.
@@ -240,6 +245,23 @@ def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = F
     border_areas = areas[touches_border]
     border_ink_left_out = use_inner and bool(np.any(border_areas >= SPECK_BESIDE_BORDER_INK * inner_areas.max()))
     return keep[labels], border_ink_left_out
+
+
+def shadow_edges(soft_ink: np.ndarray, clear_ink: np.ndarray) -> np.ndarray:
+    """The soft ink that reaches the border and lies mostly away from clear
+    ink: the edge of a shadow, which would join the digit where it passes by,
+    not the soft rim of a stroke."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(soft_ink.view(np.uint8), 8)
+    touches_border, areas = reach_border(stats[1:], soft_ink.shape), stats[1:, cv2.CC_STAT_AREA]
+    to_clear_ink = cv2.distanceTransform((~clear_ink).view(np.uint8), cv2.DIST_L2, 3)
+    rim = np.bincount(labels[to_clear_ink <= RIM_WIDTH * max(soft_ink.shape)], minlength=count)[1:]
+    return np.concatenate([[False], touches_border & (rim < SHADOW_EDGE_RIM * areas)])[labels]
+
+
+def reach_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which connected components (OpenCV stats rows) reach the image's border."""
+    left, top, width, height = stats[:, :4].T
+    return (left == 0) | (top == 0) | (left + width == shape[1]) | (top + height == shape[0])
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
