@@ -420,8 +420,14 @@ def readings(gray: np.ndarray) -> list[Ink]:
     """The digit's ink as the image most likely means it; then the other ways
     the image may mean it (the model, which knows digits, chooses): where it
     hardly tells ink from paper, as the other polarity reads it; where ink
-    reaching the border was taken for shadow, with that ink."""
-    inks = [read_ink(gray)]
+    reaching the border was taken for shadow, with that ink. Where the image
+    seems to say one polarity but no digit is found that way, the other."""
+    try:
+        inks = [read_ink(gray)]
+    except ImageError:
+        inks = other_reading(gray, dark_ink=True) + other_reading(gray, dark_ink=False)
+        if not inks:
+            raise
     if not inks[0].polarity.sure:
         inks += other_reading(gray, not inks[0].polarity.dark_ink)
     for ink in list(inks):

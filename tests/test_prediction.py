@@ -99,3 +99,16 @@ def test_of_several_other_readings_the_surest_is_taken():
     result.other_readings = [read_as(2, 0.8), read_as(3, 0.9)]
     result.settle()
     assert result.digit == 3 and not result.other_readings
+
+
+def test_a_thin_pen_on_a_page_lit_from_one_side_is_found_though_the_light_misleads_the_polarity():
+    # A 1 px ballpoint 5 on paper that darkens from 215 to 150 upwards: the
+    # gradient's edges outvote the few pen pixels, and the first reading, as
+    # light ink, finds no digit. The other polarity does.
+    rows = np.mgrid[0:330, 0:690][0]
+    page = 150 + 65 * rows / 330
+    five = [np.array([[140, 230], [185, 225], [175, 260], [150, 290], [130, 285]], np.int32),
+            np.array([[140, 230], [180, 205]], np.int32)]
+    cv2.polylines(page, five, False, 61, 1, cv2.LINE_AA)
+    found = readings(page.astype(np.uint8))
+    assert any(ink.polarity.dark_ink and ink.intensity.shape[0] > 40 for ink in found)
