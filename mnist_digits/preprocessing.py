@@ -253,6 +253,8 @@ def shadow_edges(soft_ink: np.ndarray, clear_ink: np.ndarray) -> np.ndarray:
     not the soft rim of a stroke."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(soft_ink.view(np.uint8), 8)
     touches_border, areas = reach_border(stats[1:], soft_ink.shape), stats[1:, cv2.CC_STAT_AREA]
+    if not touches_border.any():
+        return np.zeros_like(soft_ink)
     to_clear_ink = cv2.distanceTransform((~clear_ink).view(np.uint8), cv2.DIST_L2, 3)
     rim = np.bincount(labels[to_clear_ink <= RIM_WIDTH * max(soft_ink.shape)], minlength=count)[1:]
     return np.concatenate([[False], touches_border & (rim < SHADOW_EDGE_RIM * areas)])[labels]
@@ -378,7 +380,7 @@ def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | No
     is one digit, or, with `size_by_height`, its height is (a row of digits).
     The ink is dark or light as the image says, unless `dark_ink` is given;
     ink reaching the border counts only with `keep_border_ink`, or where
-    there is no other.
+    there is hardly any other.
     """
     height, width = gray.shape
     coarse_scale = min(1.0, COARSE_SIDE / max(width, height))
