@@ -14,11 +14,16 @@ from mnist_digits.prediction import OTHER_READING_MARGIN, Result, predict
 from mnist_digits.preprocessing import readings
 
 
+def stretched_to_fill(digit: np.ndarray, side: int) -> np.ndarray:
+    """An MNIST digit cropped to its ink and stretched to a side x side frame."""
+    rows, cols = np.nonzero(digit)
+    return cv2.resize(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1], (side, side))
+
+
 def coarse_scan(digit: np.ndarray, dark_ink: bool) -> np.ndarray:
     """An MNIST digit stretched to fill its frame, counted in 8x8 blocks and
     upscaled, blurry, to 64x64: as much ink as paper, and no flat paper."""
-    rows, cols = np.nonzero(digit)
-    stretched = cv2.resize(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1], (32, 32)) > 127
+    stretched = stretched_to_fill(digit, 32) > 127
     blocks = (stretched.reshape(8, 4, 8, 4).mean(axis=(1, 3)) * 255).astype(np.uint8)
     return np.asarray(Image.fromarray(255 - blocks if dark_ink else blocks).resize((64, 64), Image.Resampling.BILINEAR))
 
@@ -72,9 +77,7 @@ def test_coarse_scans_filling_their_frame_are_read_in_either_polarity(mnist, tmp
 def tight_crop_with_a_speck(digit: np.ndarray) -> np.ndarray:
     """An MNIST digit stretched to touch all four sides of a 64x64 image, dark
     on white, with a speck of dust inside it: the only ink off the border."""
-    rows, cols = np.nonzero(digit)
-    stretched = cv2.resize(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1], (64, 64))
-    gray = 255 - stretched
+    gray = 255 - stretched_to_fill(digit, 64)
     gray[29:36, 29:36] = 0
     return gray
 
