@@ -19,6 +19,9 @@ from mnist_digits.preprocessing import (
     DIGIT_BOX,
     Ink,
     as_mnist,
+    centre_by_mass,
+    fit_in_box,
+    normalise_stroke,
     read_ink,
     read_ink_file,
 )
@@ -122,11 +125,12 @@ def cut_candidates(blob: np.ndarray, digit_height: float) -> list[int]:
 def at_row_scale(digit: np.ndarray, digit_height: float) -> np.ndarray | None:
     """A piece as a 28x28 model input, sized by the row's digit height rather
     than by its own longer side (so that two digits read as one look as wide
-    as they are); None where it would not fit."""
-    height = max(digit_height, digit.shape[0])
-    if round(digit.shape[1] * DIGIT_BOX / height) > IMAGE_SIZE:
+    as they are); None where it would not fit, its strokes thickened."""
+    stroked = normalise_stroke(digit)
+    height = max(digit_height, stroked.shape[0])
+    if round(stroked.shape[1] * DIGIT_BOX / height) > IMAGE_SIZE:
         return None
-    return as_mnist(digit, height)
+    return centre_by_mass(fit_in_box(stroked, height))
 
 
 def piece_of(blob: np.ndarray, intensity: np.ndarray, left: int, right: int) -> tuple[np.ndarray, Box] | None:

@@ -69,6 +69,16 @@ def test_two_touching_zeros_are_split_into_two_digits(shipped, tmp_path):
     assert abs(first[0] + first[2] - touching) <= 0.15 * 76 and abs(second[0] - touching) <= 0.15 * 76
 
 
+@pytest.mark.parametrize("pen", [1, 2])
+def test_touching_digits_written_with_a_thin_pen_on_a_big_page_are_read(shipped, tmp_path, pen):
+    # Thickening a thin stroke widens a piece: it must still fit its 28x28.
+    page = np.full((800, 1600), 255, np.uint8)
+    cv2.ellipse(page, (400, 400), (160, 200), 0, 0, 360, 0, pen)
+    cv2.ellipse(page, (718, 400), (160, 200), 0, 0, 360, 0, pen)
+    cv2.line(page, (933, 200), (933, 600), 0, pen)
+    assert read(shipped, tmp_path, page).number == "001"
+
+
 def touching_number(mnist, indices: list[int], overlap: int) -> np.ndarray:
     """MNIST test digits cropped to their ink and drawn dark on white, each
     overlapping the one before by `overlap` pixels."""
