@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from mnist_digits.answers import answer_fields, number_hint, seen_image  # noqa: E402
 from mnist_digits.files import LOCAL_MODEL, atomic_path  # noqa: E402
-from mnist_digits.inference import ModelError, load_model_to_use  # noqa: E402
+from mnist_digits.inference import ModelError, load_model_to_use, load_piece_checker  # noqa: E402
 from mnist_digits.prediction import NumberResult, Result, expand_paths, predict  # noqa: E402
 from mnist_digits.quiet import quiet_on_closed_pipe  # noqa: E402
 
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         _, model = load_model_to_use(args.model)
+        piece_checker = load_piece_checker() if args.number else None
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {note}", file=sys.stderr)
     failures = 0
     try:
-        for result in predict(model, paths, numbers=args.number):
+        for result in predict(model, paths, numbers=args.number, piece_checker=piece_checker):
             failures += result.error is not None
             if args.json:
                 print(as_json(result))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from mnist_digits.files import LOCAL_MODEL  # noqa: E402
-from mnist_digits.inference import ModelError, load_model_to_use  # noqa: E402
+from mnist_digits.inference import ModelError, load_model_to_use, load_piece_checker  # noqa: E402
 from mnist_digits.web import (  # noqa: E402
     DEFAULT_MAX_UPLOAD_MB,
     MAX_UPLOAD_VARIABLE,
@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Once, and before listening: a bad model is an error now, not per request.
         model_path, model = load_model_to_use(args.model)
+        piece_checker = load_piece_checker()
         sock = listening_socket(args.host, args.port)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mnist-serve: reading digits at {url_of(sock)} (Ctrl-C stops)", flush=True)
     with sock:
         if args.workers == 1:
-            serve_in_this_process(create_app(model, str(model_path), args.max_upload_mb), sock)
+            serve_in_this_process(create_app(model, piece_checker, str(model_path), args.max_upload_mb), sock)
         else:
             serve_in_processes(model_path, args.max_upload_mb, args.workers, sock)
     print("mnist-serve: stopped", flush=True)

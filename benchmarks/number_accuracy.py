@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_digits.files import LOCAL_MODEL  # noqa: E402
-from mnist_digits.inference import load_model  # noqa: E402
+from mnist_digits.inference import load_model, load_piece_checker  # noqa: E402
 from mnist_digits.prediction import predict  # noqa: E402
 
 
@@ -28,7 +28,8 @@ def main() -> None:
     with open(args.folder / "labels.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     model = load_model(args.model)
-    results = predict(model, [args.folder / row["file"] for row in rows], numbers=True)
+    results = predict(model, [args.folder / row["file"] for row in rows], numbers=True,
+                      piece_checker=load_piece_checker())
     whole: dict[tuple[str, str], list[bool]] = defaultdict(list)
     digits_right = digits = 0
     misreads = []

@@ -11,17 +11,20 @@ MODEL_FILE = "mnist_model.h5"
 HISTORY_FILE = "history.json"
 METRICS_FILE = "metrics.json"
 CURVES_FILE = "training_curves.png"
+PIECE_CHECKER_FILE = "piece_checker.h5"
+PIECE_CHECKER_METRICS_FILE = "piece_checker_metrics.json"
 LOCAL_MODEL = DEFAULT_OUTPUT_DIR / MODEL_FILE
-# pyproject.toml installs models/mnist_model.h5 and metrics.json here.
+LOCAL_PIECE_CHECKER = DEFAULT_OUTPUT_DIR / PIECE_CHECKER_FILE
+# pyproject.toml installs models/mnist_model.h5, piece_checker.h5 and their metrics here.
 SHIPPED_MODEL_FOLDER = "shipped_model"
 
 
-def shipped_model() -> Path:
-    """The model that comes with the project: package data once installed,
-    models/ beside the package in a checkout."""
+def shipped_model(name: str = MODEL_FILE) -> Path:
+    """The model (or the piece checker) that comes with the project: package
+    data once installed, models/ beside the package in a checkout."""
     package = Path(__file__).resolve().parent
-    installed = package / SHIPPED_MODEL_FOLDER / MODEL_FILE
-    return installed if installed.is_file() else package.parent / LOCAL_MODEL
+    installed = package / SHIPPED_MODEL_FOLDER / name
+    return installed if installed.is_file() else package.parent / DEFAULT_OUTPUT_DIR / name
 
 
 def model_to_use(requested: Path | None) -> Path:
@@ -29,6 +32,12 @@ def model_to_use(requested: Path | None) -> Path:
     if requested is not None:
         return requested
     return LOCAL_MODEL if LOCAL_MODEL.is_file() else shipped_model()
+
+
+def piece_checker_to_use() -> Path:
+    """One trained here (./models/), else the shipped one: it reads pieces of
+    ink, not digits, so it serves every digit model alike."""
+    return LOCAL_PIECE_CHECKER if LOCAL_PIECE_CHECKER.is_file() else shipped_model(PIECE_CHECKER_FILE)
 
 
 def shipped_model_note(requested: Path | None, model: Path) -> str | None:

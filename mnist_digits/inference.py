@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_digits.files import model_to_use, shipped_model_note
-from mnist_digits.model import INPUT_SHAPE, NUM_CLASSES
+from mnist_digits.files import model_to_use, piece_checker_to_use, shipped_model_note
+from mnist_digits.model import INPUT_SHAPE, NUM_CLASSES, PIECE_CLASSES
 from mnist_digits.quiet import import_tensorflow_quietly
 
 Layer = Callable[[np.ndarray], np.ndarray]
@@ -169,11 +169,11 @@ class NumpyModel:
     """A Sequential Keras model, or an average of several, rebuilt from its .h5
     file as NumPy functions."""
 
-    def __init__(self, members: list[list[Layer]]):
-        self.members = members
+    def __init__(self, members: list[list[Layer]], classes: int = NUM_CLASSES):
+        self.members, self.classes = members, classes
 
     @classmethod
-    def from_h5(cls, path: Path, model_config: dict) -> "NumpyModel":
+    def from_h5(cls, path: Path, model_config: dict, classes: int = NUM_CLASSES) -> "NumpyModel":
         import h5py
 
         members = []
@@ -189,14 +189,14 @@ class NumpyModel:
                                else layer_weights(saved[member["config"]["name"]], name))
                     layers.append(LAYERS[layer["class_name"]](layer["config"], weights))
                 members.append(layers)
-        return cls(members)
+        return cls(members, classes)
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         outputs = []
         for start in range(0, len(images), BATCH):
             batch = images[start:start + BATCH]
             outputs.append(sum(self.run(layers, batch) for layers in self.members) / len(self.members))
-        return np.concatenate(outputs) if outputs else np.zeros((0, NUM_CLASSES), np.float32)
+        return np.concatenate(outputs) if outputs else np.zeros((0, self.classes), np.float32)
 
     @staticmethod
     def run(layers: list[Layer], images: np.ndarray) -> np.ndarray:
@@ -209,7 +209,7 @@ class NumpyModel:
 class KerasModel:
     """Any Keras model file, loaded by Keras in safe mode (slow to import)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, classes: int = NUM_CLASSES):
         keras = import_tensorflow_quietly("keras")
         try:
             self.model = keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -217,9 +217,9 @@ class KerasModel:
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ModelError(f"{path}: Keras cannot load this model ({message})") from None
         input_shape = tuple(self.model.input_shape[1:])
-        if input_shape != INPUT_SHAPE or self.model.output_shape[-1] != NUM_CLASSES:
+        if input_shape != INPUT_SHAPE or self.model.output_shape[-1] != classes:
             raise ModelError(f"{path}: model takes {input_shape} and gives {self.model.output_shape[1:]}; "
-                             f"expected input {INPUT_SHAPE} and {NUM_CLASSES} classes")
+                             f"expected input {INPUT_SHAPE} and {classes} classes")
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         return np.asarray(self.model.predict(images, batch_size=BATCH, verbose=0))
@@ -245,8 +245,9 @@ def check_input_shape(path: Path, config: dict) -> None:
             raise ModelError(f"{path}: model takes input {tuple(shape[1:])}, expected {INPUT_SHAPE}")
 
 
-def load_model(path: Path) -> NumpyModel | KerasModel:
-    """The fast NumPy model when the file allows it, else Keras's own."""
+def load_model(path: Path, classes: int = NUM_CLASSES) -> NumpyModel | KerasModel:
+    """The fast NumPy model when the file allows it, else Keras's own; it
+    must give `classes` probabilities."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such model file; train one with "
@@ -257,16 +258,16 @@ def load_model(path: Path) -> NumpyModel | KerasModel:
             raise ModelError(f"{path}: model contains a Lambda layer (arbitrary code); refusing to load it")
         check_input_shape(path, config)
         try:
-            model = NumpyModel.from_h5(path, config)
+            model = NumpyModel.from_h5(path, config, classes)
             outputs = model.predict(np.zeros((1, *INPUT_SHAPE), np.float32)).shape[1:]
         except NotImplementedError:
-            return KerasModel(path)  # a layer NumPy does not run: Keras will
+            return KerasModel(path, classes)  # a layer NumPy does not run: Keras will
         except (KeyError, ValueError):
             raise ModelError(f"{path}: model weights are missing or do not fit its layers") from None
-        if outputs != (NUM_CLASSES,):
-            raise ModelError(f"{path}: model gives {outputs} outputs; expected {NUM_CLASSES} classes")
+        if outputs != (classes,):
+            raise ModelError(f"{path}: model gives {outputs} outputs; expected {classes} classes")
         return model
-    return KerasModel(path)
+    return KerasModel(path, classes)
 
 
 def load_model_to_use(requested: Path | None) -> tuple[Path, NumpyModel | KerasModel]:
@@ -276,3 +277,8 @@ def load_model_to_use(requested: Path | None) -> tuple[Path, NumpyModel | KerasM
     if note := shipped_model_note(requested, path):
         print(note, file=sys.stderr)
     return path, load_model(path)
+
+
+def load_piece_checker() -> NumpyModel | KerasModel:
+    """The piece checker that --number uses (files.piece_checker_to_use)."""
+    return load_model(piece_checker_to_use(), PIECE_CLASSES)

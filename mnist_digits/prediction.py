@@ -13,7 +13,7 @@ from typing import BinaryIO
 import numpy as np
 
 from mnist_digits.inference import BATCH
-from mnist_digits.model import INPUT_SHAPE
+from mnist_digits.model import INPUT_SHAPE, WHOLE_DIGIT
 from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_gray_file, readings
 from mnist_digits.segmentation import Box, Piece, best_cut, digits_in_a_row, number_file_pieces
 
@@ -22,6 +22,14 @@ UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a g
 # only if the model is this many times surer of it (the first guess is right
 # more often than not).
 OTHER_READING_MARGIN = 1.2
+# The piece checker's word counts half the model's: it learnt from drawn rows
+# of digits only, and is sure of its mistakes (on 1,200 generated numbers,
+# half read touching ones right 1-1.5 points more often than all of it).
+PIECE_CHECKER_WEIGHT = 0.5
+# Pieces the piece checker is this sure are not whole digits are not read by
+# the model: on 1,200 generated numbers, leaving them out changed no reading,
+# and they are 40 % of all pieces.
+LEAST_WHOLE = 0.03
 PARALLEL_FROM = 64  # fewer images than this are not worth starting worker processes
 
 
@@ -32,6 +40,7 @@ class Result:
     probabilities: np.ndarray | None = None
     error: str | None = None
     box: Box | None = None  # where the digit is, in a number
+    whole: float = 1.0  # in a number: how sure the piece checker is that this piece is one whole digit
     digits_in_a_row: int = 1  # how many the image seems to hold, when read as one digit
     other_readings: list["Result"] = field(default_factory=list)  # the image read another way
 
@@ -79,13 +88,21 @@ class NumberResult:
         return any(digit.uncertain for digit in self.digits)
 
     def readings(self) -> list[Result]:
-        return self.piece_readings
+        """The pieces the model must read: all but those the piece checker
+        rules out, and never the one that spans the row, so one way remains."""
+        last_cut = max((piece.last_cut for piece in self.pieces), default=0)
+        return [reading for piece, reading in zip(self.pieces, self.piece_readings, strict=True)
+                if reading.whole >= LEAST_WHOLE or (piece.first_cut, piece.last_cut) == (0, last_cut)]
 
     def settle(self) -> None:
-        """The digits: the ink cut the way the model reads best."""
+        """The digits: the ink cut into the pieces most likely to be whole
+        digits, read the way the model is surest of."""
         if self.pieces:
-            chosen = best_cut(self.pieces, [reading.confidence for reading in self.piece_readings])
-            self.digits = [self.piece_readings[index] for index in chosen]
+            read = [index for index, reading in enumerate(self.piece_readings) if reading.probabilities is not None]
+            chosen = best_cut([self.pieces[index] for index in read],
+                              [self.piece_readings[index].confidence * self.piece_readings[index].whole
+                               ** PIECE_CHECKER_WEIGHT for index in read])
+            self.digits = [self.piece_readings[read[index]] for index in chosen]
             self.error = None if chosen else "no digit found"
         self.pieces, self.piece_readings = [], []
 
@@ -158,16 +175,24 @@ def read_all(paths: list[Path], read: Callable[[Path], Result | NumberResult]) -
         yield from pool.map(read, paths, chunksize=8)
 
 
-def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result | NumberResult]:
-    """Results in the order of `paths` (whole numbers, if `numbers`);
-    inference overlaps preprocessing."""
+def as_batch(readings: list[Result]) -> np.ndarray:
+    return np.stack([reading.image for reading in readings]).reshape(-1, *INPUT_SHAPE)
+
+
+def predict(model, paths: list[Path], numbers: bool = False,
+            piece_checker=None) -> Iterator[Result | NumberResult]:
+    """Results in the order of `paths` (whole numbers, if `numbers`, cut where
+    `piece_checker` finds whole digits); inference overlaps preprocessing."""
     pending: list[Result | NumberResult] = []
 
     def flush() -> Iterator[Result | NumberResult]:
+        pieces = [reading for result in pending for reading in result.readings()] if numbers else []
+        if pieces and piece_checker is not None:  # first: the model need not read what it rules out
+            for reading, whole in zip(pieces, piece_checker.predict(as_batch(pieces))[:, WHOLE_DIGIT], strict=True):
+                reading.whole = float(whole)
         inputs = [reading for result in pending for reading in result.readings()]
         if inputs:
-            batch = np.stack([reading.image for reading in inputs]).reshape(-1, *INPUT_SHAPE)
-            for reading, probabilities in zip(inputs, model.predict(batch), strict=True):
+            for reading, probabilities in zip(inputs, model.predict(as_batch(inputs)), strict=True):
                 reading.probabilities = probabilities
         for result in pending:
             result.settle()
@@ -181,9 +206,10 @@ def predict(model, paths: list[Path], numbers: bool = False) -> Iterator[Result 
     yield from flush()
 
 
-def predict_one(model, image: Path | BinaryIO, numbers: bool = False) -> Result | NumberResult:
+def predict_one(model, image: Path | BinaryIO, numbers: bool = False,
+                piece_checker=None) -> Result | NumberResult:
     """predict() for one image: a file, or a binary file object holding it
     (an upload read into memory, never written to disk). The readers take
     either, as Pillow's Image.open does; the result's `path` is then that object."""
-    result, = predict(model, [image], numbers)
+    result, = predict(model, [image], numbers, piece_checker)
     return result

@@ -4,7 +4,8 @@ The image is read once as for a single digit (polarity, lighting, stroke
 strength: see preprocessing.py), sized by the row's height; then its ink is
 cut into pieces, and each becomes a 28x28 MNIST digit of its own. Where
 digits touch, the ink offers several ways to cut it; the model reads every
-piece, and best_cut() keeps the way it reads best.
+piece, the piece checker says how likely each is to be one whole digit, and
+best_cut() keeps the likeliest way.
 """
 
 import math
@@ -200,16 +201,17 @@ def split_row(intensity: np.ndarray) -> list[Piece]:
     return pieces
 
 
-def best_cut(pieces: list[Piece], confidences: list[float]) -> list[int]:
-    """Which pieces, left to right, make the reading the model is surest of:
-    the most probable path from the first cut to the last ([] if none)."""
+def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
+    """Which pieces, left to right, make the likeliest reading (each piece's
+    likelihood: the model's confidence, and the piece checker's): the most
+    probable path from the first cut to the last ([] if none)."""
     last_cut = max(piece.last_cut for piece in pieces)
     best: list[tuple[float, list[int]] | None] = [(0.0, [])] + [None] * last_cut
     for index in sorted(range(len(pieces)), key=lambda index: pieces[index].last_cut):
         piece, before = pieces[index], best[pieces[index].first_cut]
         if before is None:
             continue
-        score = (before[0] + math.log(max(confidences[index], 1e-9))
+        score = (before[0] + math.log(max(likelihoods[index], 1e-9))
                  - WIDE_PIECE_COST * max(0.0, piece.width - 1))
         if best[piece.last_cut] is None or score > best[piece.last_cut][0]:
             best[piece.last_cut] = (score, [*before[1], index])

@@ -1,4 +1,5 @@
-"""Training and testing the CNN: data pipeline, augmentation, schedule."""
+"""Training and testing the CNNs (the digit model, and the piece checker):
+data pipeline, augmentation, schedule."""
 
 import math
 import time
@@ -9,12 +10,24 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_digits.data import Mnist
-from mnist_digits.model import IMAGE_SIZE, NUM_CLASSES, build_ensemble, build_model, to_model_input
-from mnist_digits.presets import Preset
+from mnist_digits.model import (
+    IMAGE_SIZE,
+    INPUT_SHAPE,
+    NUM_CLASSES,
+    PIECE_CLASSES,
+    build_ensemble,
+    build_model,
+    to_model_input,
+)
+from mnist_digits.piece_examples import piece_examples
+from mnist_digits.presets import PIECE_CHECKER, Preset
 
 VALIDATION_SIZE = 5000
 PEAK_LEARNING_RATE = 3e-3
 LABEL_SMOOTHING = 0.05
+# Rows of digits drawn for the piece checker, per MNIST image they come from
+# (a row holds 2.5 digits on average: each digit is used about twice in 4).
+ROWS_PER_IMAGE = 0.2
 
 
 class Split(NamedTuple):
@@ -24,21 +37,39 @@ class Split(NamedTuple):
     y_validation: np.ndarray
 
 
-def split_for_training(mnist: Mnist, train_limit: int | None = None) -> Split:
-    """Hold out the last VALIDATION_SIZE training images for validation.
+def held_out(count: int, train_limit: int | None = None) -> tuple[slice, slice]:
+    """Which of `count` training images train and which validate: the last
+    VALIDATION_SIZE are held out. `train_limit` keeps only the first images
+    of each part, for smoke runs."""
+    validation_size = min(VALIDATION_SIZE, count // 10)
+    training, validation = slice(0, count - validation_size), slice(count - validation_size, count)
+    if train_limit:
+        training = slice(0, min(train_limit, training.stop))
+        validation = slice(validation.start, validation.start + max(1, train_limit // 10))
+    return training, validation
 
-    `train_limit` keeps only the first images of each part, for smoke runs.
+
+def split_for_training(mnist: Mnist, train_limit: int | None = None) -> Split:
+    """The training images, with held_out() ones for validation.
+
     The test images are not touched here: they are for the final figure only.
     """
     x, y = to_model_input(mnist.x_train), mnist.y_train.astype(np.int32)
-    validation_size = min(VALIDATION_SIZE, len(x) // 10)
-    x_train, y_train = x[:-validation_size], y[:-validation_size]
-    x_validation, y_validation = x[-validation_size:], y[-validation_size:]
-    if train_limit:
-        x_train, y_train = x_train[:train_limit], y_train[:train_limit]
-        validation_limit = max(1, train_limit // 10)
-        x_validation, y_validation = x_validation[:validation_limit], y_validation[:validation_limit]
-    return Split(x_train, y_train, x_validation, y_validation)
+    training, validation = held_out(len(x), train_limit)
+    return Split(x[training], y[training], x[validation], y[validation])
+
+
+def pieces_of_rows(images: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """piece_examples() of rows drawn from `images`, as model inputs."""
+    x, y = piece_examples(images, round(ROWS_PER_IMAGE * len(images)), seed)
+    return x.reshape(-1, *INPUT_SHAPE), y
+
+
+def split_pieces_for_training(mnist: Mnist, train_limit: int | None, seed: int) -> Split:
+    """The piece checker's examples: pieces cut from rows of the training
+    images, and of the held_out() ones for validation."""
+    training, validation = held_out(len(mnist.x_train), train_limit)
+    return Split(*pieces_of_rows(mnist.x_train[training], seed), *pieces_of_rows(mnist.x_train[validation], seed + 1))
 
 
 def random_affine(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -67,8 +98,9 @@ def random_affine(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     )
 
 
-def training_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Shuffled, augmented batches; the same seed gives the same batches."""
+def training_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
+                     classes: int = NUM_CLASSES, augment: bool = True) -> tf.data.Dataset:
+    """Shuffled batches, augmented unless not `augment`; the same seed gives the same batches."""
     batches = (
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -77,13 +109,14 @@ def training_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -
     batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     return (
         tf.data.Dataset.zip(batches, batch_seeds)
-        .map(lambda batch, batch_seed: (random_affine(batch[0], batch_seed), one_hot(batch[1])))
+        .map(lambda batch, batch_seed: (random_affine(batch[0], batch_seed) if augment else batch[0],
+                                        one_hot(batch[1], classes)))
         .prefetch(tf.data.AUTOTUNE)
     )
 
 
-def one_hot(labels):
-    return tf.one_hot(labels, NUM_CLASSES)
+def one_hot(labels, classes: int = NUM_CLASSES):
+    return tf.one_hot(labels, classes)
 
 
 class Progress:
@@ -152,23 +185,23 @@ def compile_model(model: keras.Model, steps: int) -> None:
 
 
 def train(split: Split, epochs: int, batch_size: int, seed: int, progress_bar: bool = True,
-          shape: str = "3x3", progress: Progress | None = None,
-          name: str = "mnist_cnn_with_dropout") -> tuple[keras.Model, dict[str, list[float]]]:
+          shape: str = "3x3", progress: Progress | None = None, name: str = "mnist_cnn_with_dropout",
+          classes: int = NUM_CLASSES, augment: bool = True) -> tuple[keras.Model, dict[str, list[float]]]:
     """Build and train one model; return it and Keras's per-epoch history.
 
     `progress_bar`: Keras's live bar (for a terminal), else one line an epoch.
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_model(shape, name)
+    model = build_model(shape, name, classes)
     steps_per_epoch = math.ceil(len(split.x_train) / batch_size)
     compile_model(model, steps_per_epoch * epochs)
     history = model.fit(
-        training_dataset(split.x_train, split.y_train, batch_size, seed).repeat(),
+        training_dataset(split.x_train, split.y_train, batch_size, seed, classes, augment).repeat(),
         steps_per_epoch=steps_per_epoch,
         epochs=epochs,
         shuffle=False,  # the dataset shuffles itself, reproducibly
-        validation_data=(split.x_validation, one_hot(split.y_validation)),
+        validation_data=(split.x_validation, one_hot(split.y_validation, classes)),
         validation_batch_size=1000,
         callbacks=[EpochLog(progress or Progress(1, epochs), print_lines=not progress_bar)],
         verbose=1 if progress_bar else 0,
@@ -194,6 +227,24 @@ def train_preset(split: Split, preset: Preset, seed: int, progress_bar: bool = T
         members.append(member)
         histories.append(history)
     return build_ensemble(members), {"members": histories}
+
+
+def train_piece_checker(pieces: Split, epochs: int, batch_size: int, seed: int,
+                        progress_bar: bool = True) -> tuple[keras.Model, dict[str, list[float]]]:
+    """train() the piece checker: whole digit or not, on split_pieces_for_training().
+    Not augmented: shifting or turning a piece would move its cut edges, which
+    are what tells a part of a digit."""
+    return train(pieces, epochs, batch_size, seed, progress_bar, PIECE_CHECKER.shapes[0], name="piece_checker",
+                 classes=PIECE_CLASSES, augment=False)
+
+
+def test_piece_checker(model: keras.Model, mnist: Mnist, train_limit: int | None, seed: int) -> dict[str, float]:
+    """Accuracy on pieces cut from rows of the test images (as many rows as
+    a `train_limit` run trained on, at most)."""
+    x, y = pieces_of_rows(mnist.x_test[:train_limit], seed)
+    predicted = model.predict(x, batch_size=1000, verbose=0).argmax(axis=1)
+    return {"test_accuracy": float((predicted == y).mean()), "test_pieces": len(y),
+            "test_whole_digits": int(y.sum())}
 
 
 def test(model: keras.Model, mnist: Mnist) -> dict[str, float | list[float]]:

@@ -121,9 +121,9 @@ async def multipart_image(request: Request, limit: int) -> bytes:
         await form.close()
 
 
-def answer(model, data: bytes, numbers: bool) -> tuple[int, dict]:
+def answer(model, piece_checker, data: bytes, numbers: bool) -> tuple[int, dict]:
     """Status and JSON answer for one image held in memory (CPU-bound: run off the event loop)."""
-    result = predict_one(model, io.BytesIO(data), numbers=numbers)
+    result = predict_one(model, io.BytesIO(data), numbers, piece_checker)
     fields = answer_fields(result)
     if result.error:
         return status_of(result.error), fields
@@ -143,8 +143,9 @@ def wants_number(request: Request) -> bool:
     return request.query_params.get("number", "").lower() in ("1", "true", "yes", "on")
 
 
-def create_app(model, model_name: str, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> Starlette:
-    """The web app around a loaded model (loaded once by the caller, shared by every request)."""
+def create_app(model, piece_checker, model_name: str, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> Starlette:
+    """The web app around a loaded model and piece checker (loaded once by the
+    caller, shared by every request)."""
     limit = int(max_upload_mb * MEGABYTE)
     readers = anyio.CapacityLimiter(READER_THREADS)
 
@@ -158,8 +159,8 @@ def create_app(model, model_name: str, max_upload_mb: float = DEFAULT_MAX_UPLOAD
         if not data:
             return error_response(400, "empty upload: no image bytes were sent")
         # Reading an image is CPU work: in a thread, so the server goes on taking requests.
-        status, fields = await anyio.to_thread.run_sync(partial(answer, model, data, wants_number(request)),
-                                                        limiter=readers)
+        read = partial(answer, model, piece_checker, data, wants_number(request))
+        status, fields = await anyio.to_thread.run_sync(read, limiter=readers)
         return JSONResponse(fields, status_code=status)
 
     async def health(request: Request) -> Response:
@@ -192,8 +193,8 @@ MAX_UPLOAD_VARIABLE = "MNIST_SERVE_MAX_UPLOAD_MB"
 
 def app_from_environment() -> Starlette:
     """create_app() with the model named in $MNIST_SERVE_MODEL, loaded in this process."""
-    from mnist_digits.inference import load_model
+    from mnist_digits.inference import load_model, load_piece_checker
 
     model_path = Path(os.environ[MODEL_VARIABLE])
-    return create_app(load_model(model_path), str(model_path),
+    return create_app(load_model(model_path), load_piece_checker(), str(model_path),
                       float(os.environ.get(MAX_UPLOAD_VARIABLE, DEFAULT_MAX_UPLOAD_MB)))

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 import loaded_mnist_model_digit_predictor as predictor
-from mnist_digits.files import LOCAL_MODEL, MODEL_FILE, model_to_use, shipped_model
+from mnist_digits.files import (
+    LOCAL_MODEL,
+    LOCAL_PIECE_CHECKER,
+    MODEL_FILE,
+    PIECE_CHECKER_FILE,
+    model_to_use,
+    piece_checker_to_use,
+    shipped_model,
+)
 from mnist_digits.quiet import SIGPIPE_STATUS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +39,15 @@ def test_the_model_is_the_one_asked_for_then_one_trained_here_then_the_shipped_o
     assert capsys.readouterr().err == ""
 
     assert model_to_use(tmp_path / "other.h5") == tmp_path / "other.h5"
+
+
+def test_the_piece_checker_is_one_trained_here_else_the_shipped_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shipped = shipped_model(PIECE_CHECKER_FILE)
+    assert piece_checker_to_use() == shipped and shipped.is_file()
+    LOCAL_PIECE_CHECKER.parent.mkdir()
+    shutil.copy(shipped, LOCAL_PIECE_CHECKER)
+    assert piece_checker_to_use() == LOCAL_PIECE_CHECKER
 
 
 def test_a_reader_that_goes_away_ends_the_predictor_quietly():
@@ -66,7 +83,7 @@ def test_help_shows_examples_and_where_models_are_read_and_written(capsys):
 
     for main, expected in ((predictor.main, ["examples:", "mnist-predict", str(LOCAL_MODEL), "installed"]),
                            (mnist_cnn_with_dropout.main, ["examples:", "mnist-train", "models/", "--preset best",
-                                                            "(default 10 quick, 16 best)"]),
+                                                            "(default 10 quick, 16 best, 4 piece checker)"]),
                            (mnist_serve.main, ["examples:", "mnist-serve", "curl", "127.0.0.1", "(default 10)",
                                                str(LOCAL_MODEL)])):
         with pytest.raises(SystemExit):
@@ -88,7 +105,9 @@ def test_the_wheel_holds_the_package_its_page_the_three_scripts_and_the_model_on
     assert {"mnist_digits/static/index.html", "mnist_digits/static/app.js", "mnist_digits/static/app.css"} <= static
     assert names == package | static | {"mnist_cnn_with_dropout.py", "loaded_mnist_model_digit_predictor.py",
                                         "mnist_serve.py", "mnist_digits/shipped_model/mnist_model.h5",
-                                        "mnist_digits/shipped_model/metrics.json"}
+                                        "mnist_digits/shipped_model/metrics.json",
+                                        "mnist_digits/shipped_model/piece_checker.h5",
+                                        "mnist_digits/shipped_model/piece_checker_metrics.json"}
 
 
 def test_ci_runs_exactly_the_test_command_that_readme_gives():

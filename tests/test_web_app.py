@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 import loaded_mnist_model_digit_predictor as predictor
 import mnist_serve
 from mnist_digits.files import MODEL_FILE
-from mnist_digits.inference import load_model
+from mnist_digits.inference import load_model, load_piece_checker
 from mnist_digits.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,8 @@ def model():
 
 @pytest.fixture(scope="module")
 def client(model):
-    with TestClient(create_app(model, str(SHIPPED_MODEL)), raise_server_exceptions=False) as client:
+    app = create_app(model, load_piece_checker(), str(SHIPPED_MODEL))
+    with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -142,7 +143,7 @@ def test_wrong_methods_and_unknown_paths_are_json_errors(client, method, path, s
 
 @pytest.fixture(scope="module")
 def small_limit_client(model):
-    with TestClient(create_app(model, "m", max_upload_mb=0.01), raise_server_exceptions=False) as client:
+    with TestClient(create_app(model, None, "m", max_upload_mb=0.01), raise_server_exceptions=False) as client:
         yield client
 
 
@@ -200,8 +201,10 @@ def test_serve_refuses_a_missing_model_and_a_port_in_use_with_status_2(tmp_path,
 
 def test_the_server_does_not_import_tensorflow():
     code = (f"import sys; from starlette.testclient import TestClient; import mnist_serve; "
-            f"from mnist_digits.inference import load_model; from mnist_digits.web import create_app; "
-            f"client = TestClient(create_app(load_model(__import__('pathlib').Path({str(SHIPPED_MODEL)!r})), 'm')); "
+            f"from mnist_digits.inference import load_model, load_piece_checker; "
+            f"from mnist_digits.web import create_app; "
+            f"model = load_model(__import__('pathlib').Path({str(SHIPPED_MODEL)!r})); "
+            f"client = TestClient(create_app(model, load_piece_checker(), 'm')); "
             f"answer = client.post('/api/predict', content=open({str(GOOD)!r}, 'rb').read(), "
             f"headers={{'Content-Type': 'image/png'}}).json(); "
             f"assert answer['digit'] == 7, answer; "
