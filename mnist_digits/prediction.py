@@ -30,7 +30,7 @@ OTHER_READING_MARGIN = 1.2
 PIECE_CHECKER_WEIGHT = 0.25
 # Pieces the piece checker is this sure are not whole digits are not read by
 # the model: on 1,200 generated numbers, leaving them out changed no reading,
-# and they are 40 % of all pieces.
+# and they are 38 % of all pieces.
 LEAST_WHOLE = 0.03
 PARALLEL_FROM = 64  # fewer images than this are not worth starting worker processes
 
