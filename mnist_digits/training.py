@@ -26,7 +26,7 @@ VALIDATION_SIZE = 5000
 PEAK_LEARNING_RATE = 3e-3
 LABEL_SMOOTHING = 0.05
 # Rows of digits drawn for the piece checker, per MNIST image they come from
-# (a row holds 2.5 digits on average: each digit is used about twice in 4).
+# (a row holds 2.5 digits on average: each image is drawn about once in two).
 ROWS_PER_IMAGE = 0.2
 
 
