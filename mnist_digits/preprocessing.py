@@ -337,10 +337,20 @@ def locate_digit(coarse: np.ndarray, dark_ink: bool, keep_border_ink: bool = Fal
     return min_contrast, mask, border_ink_left_out
 
 
+def distance_to_paper(ink: np.ndarray) -> np.ndarray:
+    """Each pixel's Euclidean distance to the nearest pixel without ink, the
+    same on every call."""
+    distance = cv2.distanceTransform(ink.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    # Exact distances are roots of whole numbers; OpenCV's come within a few
+    # 1e-7 of them, differently from call to call, which can tip the choice
+    # of a stroke's middle pixels: the same image must give the same digit.
+    return np.sqrt(np.rint(np.square(distance)))
+
+
 def stroke_width(ink: np.ndarray) -> float:
     """Typical stroke width of a binary drawing, in its pixels: twice the
     distance from the strokes' middle lines to their edges."""
-    distance = cv2.distanceTransform(ink.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    distance = distance_to_paper(ink)
     middle = ink & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
     return 2 * float(np.median(distance[middle])) - 1 if middle.any() else 0.0
 

@@ -12,6 +12,7 @@ from mnist_digits.preprocessing import (
     THINNEST_MNIST_STROKE,
     ImageError,
     centre_by_mass,
+    distance_to_paper,
     enable_heif,
     fit_in_box,
     preprocess_file,
@@ -313,3 +314,12 @@ def test_a_shadows_edge_running_through_the_digit_is_left_out(test_digits, tmp_p
                                           "shaded.jpg", quality=85))
             alike += similarity(clean, shaded) > 0.9
     assert alike >= 11
+
+
+def test_the_distance_to_paper_is_exact_and_the_same_on_every_call(mnist):
+    for digit in mnist.x_test[:20]:
+        ink = cv2.resize(digit, (112, 112), interpolation=cv2.INTER_CUBIC) > 127
+        first = distance_to_paper(ink)
+        for _ in range(4):
+            np.testing.assert_array_equal(distance_to_paper(ink), first)
+        np.testing.assert_allclose(np.square(first), np.rint(np.square(first)), atol=1e-4)
