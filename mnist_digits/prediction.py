@@ -188,7 +188,7 @@ def predict(model, paths: list[Path], numbers: bool = False,
     pending: list[Result | NumberResult] = []
 
     def flush() -> Iterator[Result | NumberResult]:
-        pieces = [reading for result in pending for reading in result.readings()] if numbers else []
+        pieces = [reading for result in pending for reading in result.piece_readings] if numbers else []
         if pieces and piece_checker is not None:  # first: the model need not read what it rules out
             for reading, whole in zip(pieces, piece_checker.predict(as_batch(pieces))[:, WHOLE_DIGIT], strict=True):
                 reading.whole = float(whole)

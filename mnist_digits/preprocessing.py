@@ -475,11 +475,11 @@ def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast:
     return digit
 
 
-def as_mnist(digit: np.ndarray, height: float | None = None) -> np.ndarray:
+def as_mnist(digit: np.ndarray) -> np.ndarray:
     """28x28 float32 in [0, 1], white ink on black, from one digit's intensities
-    cropped to its ink: MNIST's stroke width, 20x20 box and centre of mass.
-    With `height`, that height (a row's) is fit to the box instead."""
-    return centre_by_mass(fit_in_box(normalise_stroke(digit), height))
+    cropped to its ink: MNIST's stroke width, 20x20 box and centre of mass
+    (segmentation.at_row_scale fits a row's height instead)."""
+    return centre_by_mass(fit_in_box(normalise_stroke(digit)))
 
 
 def read_gray_file(path: Path) -> np.ndarray:
