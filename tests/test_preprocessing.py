@@ -281,6 +281,17 @@ def test_a_blurred_low_resolution_zero_stays_closed(tmp_path):
 
 
 
+def test_a_digit_two_pixels_wide_after_the_fit_is_centred(tmp_path):
+    # OpenCV takes a float (N, 2) array for N points, not an image: a stroke
+    # that fits in 20x2 had no mass, and the predictor a ZeroDivisionError.
+    x = centre_by_mass(np.ones((20, 2), np.float32))
+    rows, cols = np.nonzero(x)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (4, 23, 14, 15)
+    canvas = np.full((64, 64), 255, np.uint8)
+    canvas[10:50, 30:34] = 0  # a 1 ten times as tall as it is wide
+    assert_mnist_like(preprocess_file(save(tmp_path, Image.fromarray(canvas), "one.png")))
+
+
 def test_a_low_resolution_scan_filling_its_frame_keeps_its_polarity(mnist, tmp_path):
     # Stretched to fill the frame and counted in 8x8 blocks, a digit has about
     # as much ink as background: white on black must still read as white ink.
