@@ -52,7 +52,7 @@ class Answers:
                          for index, confidence in enumerate(confidences)], np.float32)
 
 
-@pytest.mark.parametrize("other, expected", [(0.5, 0), (0.5 * OTHER_READING_MARGIN + 0.1, 1)])
+@pytest.mark.parametrize("other, expected", [(0.5, 0), (0.7, 0), (0.5 * OTHER_READING_MARGIN + 0.1, 1)])
 def test_the_other_reading_wins_only_when_the_model_is_clearly_surer(mnist, tmp_path, other, expected):
     path = tmp_path / "scan.png"
     Image.fromarray(coarse_scan(mnist.x_test[1], dark_ink=True)).save(path)
