@@ -142,7 +142,9 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 
 def reduce_by(gray: np.ndarray, factor: int) -> np.ndarray:
-    """`gray` box-averaged by a whole factor: OpenCV's fast path."""
+    """`gray` box-averaged by a whole factor: OpenCV's fast path. A strip
+    thinner than the factor keeps at least one pixel across."""
+    factor = min(factor, *gray.shape)
     if factor <= 1:
         return gray
     rows, cols = gray.shape[0] // factor, gray.shape[1] // factor
@@ -310,7 +312,7 @@ def shrink_keeping_ink(gray: np.ndarray, size: tuple[int, int], dark_ink: bool) 
     """`gray` shrunk to `size`, each pixel first the darkest (lightest, for light
     ink) of its neighbourhood: a pen line far thinner than a pixel of the small
     copy keeps its full contrast instead of fading into the paper."""
-    block = gray.shape[1] // size[0]
+    block = min(gray.shape[1] // size[0], gray.shape[0])  # no larger than a strip is high
     if block > 1:
         square = np.ones((block, block), np.uint8)
         pooled = cv2.erode(gray, square) if dark_ink else cv2.dilate(gray, square)
