@@ -144,11 +144,14 @@ def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object,
 
 
 def read_digit(path: Path) -> Result:
-    inks, error = read_or_why_not(lambda file: readings(read_gray_file(file)), path)
+    def inputs(file: Path) -> list[Result]:
+        return [Result(file, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
+                for ink in readings(read_gray_file(file))]
+
+    results, error = read_or_why_not(inputs, path)
     if error is not None:
         return Result(path, error=error)
-    likely, *others = [Result(path, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
-                       for ink in inks]
+    likely, *others = results
     likely.other_readings = others
     return likely
 

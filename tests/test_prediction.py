@@ -11,7 +11,7 @@ from PIL import Image
 from mnist_digits.files import shipped_model
 from mnist_digits.inference import load_model
 from mnist_digits.prediction import OTHER_READING_MARGIN, Result, predict
-from mnist_digits.preprocessing import readings
+from mnist_digits.preprocessing import as_mnist, readings
 
 
 def stretched_to_fill(digit: np.ndarray, side: int) -> np.ndarray:
@@ -115,3 +115,23 @@ def test_a_thin_pen_on_a_page_lit_from_one_side_is_found_though_the_light_mislea
     cv2.polylines(page, five, False, 61, 1, cv2.LINE_AA)
     found = readings(page.astype(np.uint8))
     assert any(ink.polarity.dark_ink and ink.intensity.shape[0] > 40 for ink in found)
+
+
+def test_a_failure_inside_the_preparation_is_that_files_error_alone(mnist, tmp_path, monkeypatch):
+    import mnist_digits.prediction as prediction
+
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    for path in (good, bad):
+        Image.fromarray(large_drawing(mnist.x_test[0])).save(path)  # one reading each
+    calls = []
+
+    def as_mnist_then_a_bug(intensity: np.ndarray) -> np.ndarray:
+        calls.append(intensity)
+        if len(calls) > 1:
+            raise ValueError("a bug")
+        return as_mnist(intensity)
+
+    monkeypatch.setattr(prediction, "as_mnist", as_mnist_then_a_bug)
+    first, second = predict(load_model(shipped_model()), [good, bad])
+    assert first.digit == mnist.y_test[0] and first.error is None
+    assert second.error == "cannot read image (ValueError: a bug)"
