@@ -241,6 +241,16 @@ def test_a_one_pixel_line_on_a_big_canvas_becomes_an_mnist_wide_stroke(tmp_path)
     assert np.count_nonzero(x > 0.9) >= 30  # a saturated core, not a dim hairline
 
 
+def test_thickening_a_thin_pen_keeps_the_small_loops_of_an_8_open(tmp_path):
+    canvas = np.full((700, 500), 255, np.uint8)
+    cv2.ellipse(canvas, (250, 250), (12, 80), 0, 0, 360, 0, 2, cv2.LINE_AA)  # narrow loops, as a slanted 8's
+    cv2.ellipse(canvas, (250, 420), (15, 90), 0, 0, 360, 0, 2, cv2.LINE_AA)
+    x = preprocess_file(save(tmp_path, Image.fromarray(canvas), "eight.png"))
+    assert_mnist_like(x)
+    regions, _ = cv2.connectedComponents((x < 0.5).astype(np.uint8), connectivity=4)
+    assert regions - 1 == 3  # the outside and two loops
+
+
 def test_a_ballpoint_line_on_a_big_noisy_photo_is_found(tmp_path):
     rng = np.random.default_rng(3)
     photo = rng.normal(200, 6, (2000, 3000))
