@@ -6,6 +6,7 @@
 The folder needs a labels.csv with `file`, `number`, `style` and `spacing`
 columns (as number_images.py writes). A digit counts as right where the
 number was cut into as many digits as it has and that one reads right.
+Numbers written in handwriting fonts (a `font` column) get a table of their own.
 """
 
 import argparse
@@ -20,6 +21,17 @@ from mnist_digits.inference import load_model, load_piece_checker  # noqa: E402
 from mnist_digits.prediction import predict  # noqa: E402
 
 
+def print_table(title: str, whole: dict[tuple[str, str], list[bool]]) -> None:
+    """Share of numbers read right per spacing (rows) and style (columns)."""
+    styles = sorted({style for _, style in whole})
+    print(f"{title:14s}" + "".join(f"{style:>9s}" for style in styles) + f"{'all':>9s}")
+    for spacing in ("spaced", "tight", "touching"):
+        cells = [whole[spacing, style] for style in styles]
+        every = [right for cell in cells for right in cell]
+        print(f"{spacing:14s}" + "".join(f"{sum(cell) / max(len(cell), 1):9.1%}" for cell in cells)
+              + f"{sum(every) / max(len(every), 1):9.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -31,23 +43,22 @@ def main() -> None:
     results = predict(model, [args.folder / row["file"] for row in rows], numbers=True,
                       piece_checker=load_piece_checker())
     whole: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    in_fonts: dict[tuple[str, str], list[bool]] = defaultdict(list)
     digits_right = digits = 0
     misreads = []
     for row, result in zip(rows, results, strict=True):
         read = result.error or result.number
         whole[row["spacing"], row["style"]].append(read == row["number"])
+        if row.get("font"):
+            in_fonts[row["spacing"], row["style"]].append(read == row["number"])
         digits += len(row["number"])
         if len(read) == len(row["number"]):
             digits_right += sum(a == b for a, b in zip(read, row["number"], strict=True))
         if read != row["number"]:
             misreads.append(f"  {row['file']}: {row['number']} read as {read}")
-    styles = sorted({style for _, style in whole})
-    print(f"{'whole numbers':14s}" + "".join(f"{style:>9s}" for style in styles) + f"{'all':>9s}")
-    for spacing in ("spaced", "tight", "touching"):
-        cells = [whole[spacing, style] for style in styles]
-        every = [right for cell in cells for right in cell]
-        print(f"{spacing:14s}" + "".join(f"{sum(cell) / len(cell):9.1%}" for cell in cells)
-              + f"{sum(every) / len(every):9.1%}")
+    print_table("whole numbers", whole)
+    if in_fonts:
+        print_table("in fonts", in_fonts)
     print(f"digits read right: {digits_right / digits:.1%} of {digits}")
     print("misread:", *misreads, sep="\n")
 

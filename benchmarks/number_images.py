@@ -4,9 +4,11 @@ Each number is drawn in one of four styles (a paint program, a phone photo of
 paper, a drawing app's white-on-black canvas, chalk on a board) with one of
 three spacings between its digits' ink: spaced (gaps of 20-60 % of a digit's
 width), tight (0-12 %) and touching (overlapping by 2-12 %), on a slightly
-wavy baseline.
+wavy baseline. With `--font-share`, that share of the numbers is written in
+one handwriting font each instead (benchmarks/handwriting_fonts.py), its
+digits shaped and re-inked as MNIST's are; the others are as without it.
 
-    python benchmarks/number_images.py OUT_DIR --per-kind 50 --seed 1
+    python benchmarks/number_images.py OUT_DIR --per-kind 50 --seed 1 [--font-share 0.3]
     python benchmarks/number_accuracy.py OUT_DIR
 
 writes OUT_DIR/<style>_<spacing>_<n>.<ext> and OUT_DIR/labels.csv.
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.handwriting_fonts import font_digit, installed_fonts  # noqa: E402
 from benchmarks.user_style_images import (  # noqa: E402
     Rng,
     compose,
@@ -88,26 +91,34 @@ STYLES: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
 }
 
 
-def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0) -> list[dict]:
+def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0,
+              font_share: float = 0.0) -> list[dict]:
     """Write `per_kind` numbers for every style and spacing; return their label rows."""
     mnist = load_mnist()
     rng = np.random.default_rng(seed)
+    # Fonts are drawn from their own stream: without them, a seed gives the same set as before.
+    font_rng, fonts = np.random.default_rng([seed, 1]), installed_fonts() if font_share else []
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, index = [], first_test_index
     for style, render in STYLES.items():
         for spacing in SPACINGS:
             for number in range(per_kind):
                 count = int(rng.integers(2, 7))
-                indices = [i % len(mnist.y_test) for i in range(index, index + count)]
-                index += count
+                font = fonts[font_rng.integers(len(fonts))] if font_rng.random() < font_share else None
+                if font:
+                    labels = [int(label) for label in font_rng.integers(0, 10, count)]
+                    digits = [font_digit(font, label) for label in labels]
+                else:
+                    indices = [i % len(mnist.y_test) for i in range(index, index + count)]
+                    index += count
+                    labels, digits = [int(mnist.y_test[i]) for i in indices], [mnist.x_test[i] for i in indices]
                 height = int(rng.integers(60, 160))
-                alpha = number_alpha([mnist.x_test[i] for i in indices], height, spacing,
-                                     rng.uniform(0.0, 0.04), rng)
+                alpha = number_alpha(digits, height, spacing, rng.uniform(0.0, 0.04), rng)
                 data, extension = render(on_page(alpha, rng), rng)
                 name = f"{style}_{spacing}_{number:03d}.{extension}"
                 (out_dir / name).write_bytes(data)
-                rows.append({"file": name, "number": "".join(str(mnist.y_test[i]) for i in indices),
-                             "style": style, "spacing": spacing, "first_mnist_test_index": indices[0]})
+                rows.append({"file": name, "number": "".join(map(str, labels)), "style": style, "spacing": spacing,
+                             "first_mnist_test_index": "" if font else indices[0], "font": font.stem if font else ""})
     write_labels(out_dir, rows)
     return rows
 
@@ -119,8 +130,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first-test-index", type=int, default=0,
                         help="MNIST test image to start from (sets do not overlap if these differ enough)")
+    parser.add_argument("--font-share", type=float, default=0.0,
+                        help="share of numbers written in a handwriting font instead of MNIST digits (default 0)")
     args = parser.parse_args()
-    rows = write_set(args.out_dir, args.per_kind, args.seed, args.first_test_index)
+    rows = write_set(args.out_dir, args.per_kind, args.seed, args.first_test_index, args.font_share)
     print(f"wrote {len(rows)} numbers to {args.out_dir}")
 
 

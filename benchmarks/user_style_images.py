@@ -4,9 +4,10 @@ Each kind imitates one way people make a digit image: a paint program, a
 phone photo of paper, a transparent PNG, chalk on a board, a marker, a pencil,
 a scan, a small digit off-centre, and less common file formats. The digit's
 shape comes from an MNIST test image (never a training one), upscaled and
-re-inked with a chosen stroke thickness.
+re-inked with a chosen stroke thickness; with `--font-share`, that share of
+the digits comes from a handwriting font instead (handwriting_fonts.py).
 
-    python benchmarks/user_style_images.py OUT_DIR --per-kind 50 --seed 1
+    python benchmarks/user_style_images.py OUT_DIR --per-kind 50 --seed 1 [--font-share 0.3]
 
 writes OUT_DIR/<kind>_<n>_<digit>.<ext> and OUT_DIR/labels.csv. samples/ was
 made with `samples --per-kind 2 --seed 2026 --handwritten-digit --kinds` and
@@ -27,6 +28,7 @@ from PIL import Image
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.handwriting_fonts import font_digit, installed_fonts  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
 from mnist_digits.preprocessing import enable_heif  # noqa: E402
 
@@ -491,26 +493,36 @@ KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
 
 
 def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0,
-              handwritten_digit: bool = False, kinds: list[str] | None = None) -> list[dict]:
+              handwritten_digit: bool = False, kinds: list[str] | None = None,
+              font_share: float = 0.0) -> list[dict]:
     """Write `per_kind` images of every kind; return their label rows.
 
     With `handwritten_digit`, also a paint-style handwritten_digit.png, the
-    example file that the original script's instructions name.
+    example file that the original script's instructions name. `font_share`
+    of the digits are written in a handwriting font instead of MNIST's.
     """
     mnist = load_mnist()
     rng = np.random.default_rng(seed)
+    # Fonts are drawn from their own stream: without them, a seed gives the same set as before.
+    font_rng, fonts = np.random.default_rng([seed, 1]), installed_fonts() if font_share else []
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(kind, f"{kind}_{number:03d}") for kind in kinds or KINDS for number in range(per_kind)]
     if handwritten_digit:
         jobs.insert(0, ("paint", "handwritten_digit"))
     rows = []
     for job, (kind, stem) in enumerate(jobs, start=first_test_index):
-        index = test_digit_for(kind, job, mnist.y_test, mnist.x_test)
-        digit, label = mnist.x_test[index], int(mnist.y_test[index])
+        font = fonts[font_rng.integers(len(fonts))] if font_rng.random() < font_share else None
+        if font:
+            index, label = "", int(font_rng.integers(10))
+            digit = font_digit(font, label)
+        else:
+            index = test_digit_for(kind, job, mnist.y_test, mnist.x_test)
+            digit, label = mnist.x_test[index], int(mnist.y_test[index])
         data, extension = KINDS[kind](digit, rng)
         name = f"{stem}.{extension}" if stem == "handwritten_digit" else f"{stem}_{label}.{extension}"
         (out_dir / name).write_bytes(data)
-        rows.append({"file": name, "digit": label, "kind": kind, "mnist_test_index": index})
+        rows.append({"file": name, "digit": label, "kind": kind, "mnist_test_index": index,
+                     "font": font.stem if font else ""})
     write_labels(out_dir, rows)
     return rows
 
@@ -532,9 +544,11 @@ def main() -> None:
                         help="MNIST test image to start from (sets do not overlap if these differ)")
     parser.add_argument("--handwritten-digit", action="store_true", help="also write handwritten_digit.png")
     parser.add_argument("--kinds", nargs="+", choices=list(KINDS), help="only these kinds (default: all)")
+    parser.add_argument("--font-share", type=float, default=0.0,
+                        help="share of digits written in a handwriting font instead of MNIST's (default 0)")
     args = parser.parse_args()
     rows = write_set(args.out_dir, args.per_kind, args.seed, args.first_test_index, args.handwritten_digit,
-                     args.kinds)
+                     args.kinds, args.font_share)
     print(f"wrote {len(rows)} images to {args.out_dir}")
 
 
