@@ -303,10 +303,10 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     height, width = digit.shape
     # Not cv2.moments: it takes a float (N, 2) array, a digit fit in 20x2, for N points.
-    mass = digit.sum()
-    mass_row, mass_col = digit.sum(axis=1) @ np.arange(height) / mass, digit.sum(axis=0) @ np.arange(width) / mass
-    top = int(np.clip(round(IMAGE_SIZE / 2 - mass_row), 0, IMAGE_SIZE - height))
-    left = int(np.clip(round(IMAGE_SIZE / 2 - mass_col), 0, IMAGE_SIZE - width))
+    rows, cols = digit.sum(axis=1, dtype=np.float64), digit.sum(axis=0, dtype=np.float64)
+    mass = rows.sum()
+    top = min(max(round(IMAGE_SIZE / 2 - rows @ np.arange(height) / mass), 0), IMAGE_SIZE - height)
+    left = min(max(round(IMAGE_SIZE / 2 - cols @ np.arange(width) / mass), 0), IMAGE_SIZE - width)
     canvas[top:top + height, left:left + width] = digit
     return canvas
 
