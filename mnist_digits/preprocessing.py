@@ -361,11 +361,12 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2 * float(np.median(distance[middle])) - 1 if middle.any() else 0.0
 
 
-def normalise_stroke(digit: np.ndarray) -> np.ndarray:
+def normalise_stroke(digit: np.ndarray, pen: float | None = None) -> np.ndarray:
     """Thicken strokes that would be thinner than MNIST's once the digit is
-    fit in its 20x20 box (`digit`: float, cropped to the ink)."""
+    fit in its 20x20 box (`digit`: float, cropped to the ink; `pen`: its
+    stroke width in its pixels, if measured already)."""
     box_pixel = DIGIT_BOX / max(digit.shape)  # one of our pixels, in MNIST pixels
-    width = stroke_width(digit > 0.5) * box_pixel
+    width = (stroke_width(digit > 0.5) if pen is None else pen) * box_pixel
     if width >= THINNEST_MNIST_STROKE:
         return digit
     radius = round((MNIST_STROKE_WIDTH - width) / 2 / box_pixel)

@@ -25,6 +25,7 @@ from mnist_digits.preprocessing import (
     normalise_stroke,
     read_ink,
     read_ink_file,
+    stroke_width,
 )
 
 Box = tuple[int, int, int, int]  # left, top, width, height
@@ -37,10 +38,14 @@ SHORTEST_DIGIT = 0.4
 # bar of a 5, an open 4, the crossbar of a 7, the dot over a 1.
 SHARED_WIDTH = 0.5
 # A blob wider than the row's digit height (the median) may be several
-# touching digits. It may be cut where its columns hold the least ink, or
-# span the least height, within CUT_WINDOW of a digit's height on either
-# side; a piece is SLIMMEST_PIECE to WIDEST_PIECE digit heights wide.
+# touching digits. So may a narrower one wider than NARROW_PAIR digit
+# heights (a 1 and its neighbour, two digits of a slanted font): its other
+# ways to cut are read only where the piece checker doubts it is one digit.
+# A blob may be cut where its columns hold the least ink, or span the least
+# height, within CUT_WINDOW of a digit's height on either side; a piece is
+# SLIMMEST_PIECE to WIDEST_PIECE digit heights wide.
 MAY_BE_SEVERAL = 1.0
+NARROW_PAIR = 0.6
 CUT_WINDOW = 0.1
 SLIMMEST_PIECE = 0.15
 WIDEST_PIECE = 1.3
@@ -97,6 +102,9 @@ class Piece(NamedTuple):
     first_cut: int  # it lies between these two of its group's cuts
     last_cut: int
     width: float  # in digit heights
+    # The cuts of the narrow blob this piece is part of, if it is: it is read
+    # only where the piece checker doubts that blob is one digit.
+    part_of: tuple[int, int] | None = None
 
 
 def cut_candidates(blob: np.ndarray, digit_height: float) -> list[int]:
@@ -123,11 +131,12 @@ def cut_candidates(blob: np.ndarray, digit_height: float) -> list[int]:
     return kept
 
 
-def at_row_scale(digit: np.ndarray, digit_height: float) -> np.ndarray | None:
+def at_row_scale(digit: np.ndarray, digit_height: float, pen: float) -> np.ndarray | None:
     """A piece as a 28x28 model input, sized by the row's digit height rather
     than by its own longer side (so that two digits read as one look as wide
-    as they are); None where it would not fit, its strokes thickened."""
-    stroked = normalise_stroke(digit)
+    as they are); None where it would not fit, its strokes (`pen` pixels
+    wide) thickened."""
+    stroked = normalise_stroke(digit, pen)
     height = max(digit_height, stroked.shape[0])
     if round(stroked.shape[1] * DIGIT_BOX / height) > IMAGE_SIZE:
         return None
@@ -153,6 +162,7 @@ def ways_to_cut(blob: np.ndarray, intensity: np.ndarray, digit_height: float, sh
     (`blob` and `intensity` cropped around it, boxes in the crop's pixels)."""
     left, top, width, height = cv2.boundingRect(blob.view(np.uint8))
     cuts = [left + cut for cut in cut_candidates(blob[top:top + height, left:left + width], digit_height)]
+    pen = stroke_width(blob & (intensity > 0.5))  # once: the pieces share it, and a cut is no stroke's edge
     pieces = []
     for first, start in enumerate(cuts):
         for last in range(first + 1, len(cuts)):
@@ -162,10 +172,19 @@ def ways_to_cut(blob: np.ndarray, intensity: np.ndarray, digit_height: float, sh
             found = piece_of(blob, intensity, start, cuts[last]) if piece_width >= SLIMMEST_PIECE else None
             if found is None or found[1][3] < shortest:
                 continue
-            image = at_row_scale(found[0], digit_height)
+            image = at_row_scale(found[0], digit_height, pen)
             if image is not None:
                 pieces.append(Piece(image, found[1], first, last, piece_width))
     return pieces
+
+
+def read_if_doubted(group: list[Piece]) -> list[Piece]:
+    """A narrow blob's pieces, each but the whole blob marked part_of it
+    (where the whole blob is one of them; else all are read)."""
+    cuts = (min(piece.first_cut for piece in group), max(piece.last_cut for piece in group))
+    if not any((piece.first_cut, piece.last_cut) == cuts for piece in group):
+        return group
+    return [piece if (piece.first_cut, piece.last_cut) == cuts else piece._replace(part_of=cuts) for piece in group]
 
 
 def split_row(intensity: np.ndarray) -> list[Piece]:
@@ -186,14 +205,15 @@ def split_row(intensity: np.ndarray) -> list[Piece]:
         region_left, region_top = max(0, left - 1), max(0, top - 1)
         region = (slice(region_top, top + height + 1), slice(region_left, left + width + 1))
         blob, ink = np.isin(labels[region], ids), intensity[region]
-        group = ways_to_cut(blob, ink, digit_height, shortest) if width > MAY_BE_SEVERAL * digit_height else []
+        group = ways_to_cut(blob, ink, digit_height, shortest) if width > NARROW_PAIR * digit_height else []
         if not group:
             digit, box = piece_of(blob, ink, 0, blob.shape[1])
             group = [Piece(as_mnist(digit), box, 0, 1, width / digit_height)]
         first = pieces[-1].last_cut if pieces else 0
-        pieces.extend(piece._replace(box=(region_left + piece.box[0], region_top + piece.box[1], *piece.box[2:]),
-                                     first_cut=first + piece.first_cut, last_cut=first + piece.last_cut)
-                      for piece in group)
+        group = [piece._replace(box=(region_left + piece.box[0], region_top + piece.box[1], *piece.box[2:]),
+                                first_cut=first + piece.first_cut, last_cut=first + piece.last_cut)
+                 for piece in group]
+        pieces.extend(group if width > MAY_BE_SEVERAL * digit_height else read_if_doubted(group))
     last_cut = max((piece.last_cut for piece in pieces), default=0)
     if last_cut > 1:
         height, width = intensity.shape

@@ -11,7 +11,7 @@ from PIL import Image
 
 import loaded_mnist_model_digit_predictor as predictor
 from mnist_digits.files import MODEL_FILE, shipped_model
-from mnist_digits.inference import load_model
+from mnist_digits.inference import load_model, load_piece_checker
 from mnist_digits.prediction import NumberResult, predict
 from mnist_digits.segmentation import Piece, best_cut, number_pieces
 
@@ -48,9 +48,15 @@ def read(model, tmp_path, page: np.ndarray) -> NumberResult:
 def test_the_digits_of_a_spaced_number_are_found_left_to_right(mnist, gap):
     page = written_number(mnist, [1, 2, 3, 4, 5, 6], gap)
     pieces = number_pieces(page)
-    # Apart, each digit is read one way; the whole ink as one digit is the last way.
-    assert [(piece.first_cut, piece.last_cut) for piece in pieces] == [*((n, n + 1) for n in range(6)), (0, 6)]
-    boxes = [piece.box for piece in pieces[:-1]]
+    # Apart, each digit is one blob, read whole unless the piece checker doubts
+    # it (then its other ways to cut are read too); the whole ink as one digit
+    # is the last way.
+    blobs = [piece for piece in pieces[:-1] if piece.part_of is None]
+    cuts = [0, *(blob.last_cut for blob in blobs)]
+    assert [(blob.first_cut, blob.last_cut) for blob in blobs] == list(zip(cuts[:6], cuts[1:], strict=True))
+    assert {piece.part_of for piece in pieces if piece.part_of} <= {(blob.first_cut, blob.last_cut) for blob in blobs}
+    assert (pieces[-1].first_cut, pieces[-1].last_cut, pieces[-1].part_of) == (0, cuts[-1], None)
+    boxes = [piece.box for piece in blobs]
     assert lefts(boxes) == sorted(lefts(boxes))
     for piece in pieces:
         left, top, width, height = piece.box
@@ -104,6 +110,14 @@ def test_touching_digits_are_cut_where_the_model_reads_them_best(mnist, shipped,
     assert read(shipped, tmp_path, page).number == number
 
 
+@pytest.mark.parametrize("indices, number", [([46, 57], "11"), ([14, 26], "17")])
+def test_two_touching_digits_narrower_than_a_digit_is_tall_are_cut(mnist, shipped, tmp_path, indices, number):
+    # 0.67 and 0.75 digit heights wide: before, never cut, and read as 4 and 7.
+    Image.fromarray(touching_number(mnist, indices, overlap=8)).save(tmp_path / "number.png")
+    result, = predict(shipped, [tmp_path / "number.png"], numbers=True, piece_checker=load_piece_checker())
+    assert result.number == number
+
+
 def piece(first_cut: int, last_cut: int, width: float = 0.8) -> Piece:
     return Piece(np.zeros((28, 28), np.float32), (0, 0, 1, 1), first_cut, last_cut, width)
 
@@ -126,7 +140,7 @@ def test_a_five_in_two_pieces_is_one_digit_and_a_decimal_point_is_none():
     cv2.line(page, (270, 40), (270, 160), 0, 9)  # a 1
     cv2.line(page, (330, 40), (390, 40), 0, 9)  # a 7
     cv2.line(page, (390, 40), (345, 160), 0, 9)
-    pieces = number_pieces(page)
+    pieces = [piece for piece in number_pieces(page) if piece.part_of is None]  # not the other ways to cut
     assert len(pieces) == 4  # three digits, and all of them as one
     assert pieces[0].box[0] < 70 and pieces[1].box[0] > 200
 

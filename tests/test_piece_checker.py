@@ -91,6 +91,26 @@ def test_a_number_is_cut_into_the_pieces_the_checker_finds_whole():
     assert [id(digit) for digit in result.digits] == [id(digit) for digit in apart_whole[:2]]
 
 
+@pytest.mark.parametrize("blob_whole, ways_read", [(0.9, False), (0.2, True)])
+def test_a_narrow_blob_is_cut_only_where_the_checker_doubts_it_is_one_digit(blob_whole, ways_read):
+    blank = np.zeros((28, 28))
+    # A narrow blob (cuts 0-2, or its halves), a digit apart (2-3), the row (0-3).
+    pieces = [Piece(blank, (0, 0, 8, 20), 0, 1, 0.4, part_of=(0, 2)),
+              Piece(blank, (8, 0, 8, 20), 1, 2, 0.4, part_of=(0, 2)),
+              Piece(blank, (0, 0, 16, 20), 0, 2, 0.8), Piece(blank, (20, 0, 14, 20), 2, 3, 0.7),
+              Piece(blank, (0, 0, 34, 20), 0, 3, 1.7)]
+    readings = [Result(None, image=blank) for _ in pieces]
+    result = NumberResult(None, pieces=pieces, piece_readings=readings)
+    assert [id(reading) for reading in result.pieces_to_check()] == [id(reading) for reading in readings[2:]]
+    for reading, whole in zip(readings[2:], [blob_whole, 0.9, 0.01], strict=True):
+        reading.whole = whole
+    ways = result.doubted_ways_to_cut()
+    assert [id(way) for way in ways] == ([id(readings[0]), id(readings[1])] if ways_read else [])
+    for way in ways:
+        way.whole = 0.9
+    assert ({id(readings[0]), id(readings[1])} <= {id(reading) for reading in result.readings()}) == ways_read
+
+
 def test_pieces_the_checker_rules_out_are_not_read_but_the_whole_row_always_is():
     blank = np.zeros((28, 28))
     pieces = [Piece(blank, (0, 0, 10, 20), 0, 1, 0.5), Piece(blank, (10, 0, 10, 20), 1, 2, 0.5),
