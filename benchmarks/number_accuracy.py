@@ -57,7 +57,7 @@ def main() -> None:
         if read != row["number"]:
             misreads.append(f"  {row['file']}: {row['number']} read as {read}")
     print_table("whole numbers", whole)
-    if in_fonts:
+    if 0 < sum(map(len, in_fonts.values())) < len(rows):  # a mixed set: the font numbers alone too
         print_table("in fonts", in_fonts)
     print(f"digits read right: {digits_right / digits:.1%} of {digits}")
     print("misread:", *misreads, sep="\n")
