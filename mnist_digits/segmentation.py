@@ -146,14 +146,17 @@ def at_row_scale(digit: np.ndarray, digit_height: float, pen: float) -> np.ndarr
 def piece_of(blob: np.ndarray, intensity: np.ndarray, left: int, right: int) -> tuple[np.ndarray, Box] | None:
     """The ink of `blob` between two columns with its soft rim (intensities,
     cropped to it), and its box; None where there is none."""
-    part = np.zeros_like(blob)
-    part[:, left:right] = blob[:, left:right]
+    start, stop = max(0, left - 1), min(blob.shape[1], right + 1)  # all the rim can reach
+    part = np.zeros_like(blob[:, start:stop])
+    part[:, left - start:right - start] = blob[:, left:right]
     if not part.any():
         return None
     rim = cv2.dilate(part.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)  # the rim below INK_LEVEL
-    digit = np.where(rim, intensity, 0)
+    digit = np.where(rim, intensity[:, start:stop], 0)
     rim_left, rim_top, rim_width, rim_height = cv2.boundingRect((digit > 0).view(np.uint8))
-    return digit[rim_top:rim_top + rim_height, rim_left:rim_left + rim_width], cv2.boundingRect(part.view(np.uint8))
+    box_left, box_top, box_width, box_height = cv2.boundingRect(part.view(np.uint8))
+    return (digit[rim_top:rim_top + rim_height, rim_left:rim_left + rim_width],
+            (start + box_left, box_top, box_width, box_height))
 
 
 def ways_to_cut(blob: np.ndarray, intensity: np.ndarray, digit_height: float, shortest: float) -> list[Piece]:
