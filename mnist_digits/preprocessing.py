@@ -35,7 +35,7 @@ FINE_STROKE_LIMIT = 0.6
 MNIST_STROKE_WIDTH = 2.3
 THINNEST_MNIST_STROKE = 1.6
 # Thickening thin strokes keeps a loop open if it is at least this large, in
-# MNIST pixels: closed, a thin pen's 8 reads as 1 or 6.
+# square MNIST pixels: closed, a thin pen's 8 reads as 1 or 6.
 HOLE_MIN_AREA = 0.5
 # Ink polarity is voted on in neighbourhoods this fraction of the image wide;
 # a vote this close to even is undecided. The paper's level is the peak of a
@@ -372,9 +372,9 @@ def normalise_stroke(digit: np.ndarray, pen: float | None = None) -> np.ndarray:
     radius = round((MNIST_STROKE_WIDTH - width) / 2 / box_pixel)
     if radius < 1:
         return digit
-    pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    nib = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     digit = cv2.copyMakeBorder(digit, *[radius] * 4, cv2.BORDER_CONSTANT, value=0)
-    thick = cv2.dilate(digit, pen)
+    thick = cv2.dilate(digit, nib)
     kept = holes_filled_by(digit > 0.5, thick > 0.5, HOLE_MIN_AREA / box_pixel ** 2)
     thick[kept] = digit[kept]
     return thick
