@@ -10,6 +10,7 @@ out: re-inked with a pen, as every digit here is, their hairlines vanish.
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -63,3 +64,26 @@ def font_digit(font: Path, digit: int) -> np.ndarray:
     framed = np.zeros((SIDE, SIDE), np.uint8)
     framed[top:top + glyph.shape[0], left:left + glyph.shape[1]] = glyph
     return framed
+
+
+class FontDigits(NamedTuple):
+    """Which digits a generator writes in a handwriting font, and which: a
+    `share` of them, from their own random stream, so that without fonts a
+    seed gives the same set as before."""
+
+    rng: np.random.Generator
+    share: float
+    fonts: list[Path]
+
+    @classmethod
+    def for_set(cls, seed: int, share: float) -> "FontDigits":
+        return cls(np.random.default_rng([seed, 1]), share, installed_fonts() if share else [])
+
+    def next_font(self) -> Path | None:
+        """The font of the next digit or number, or None for MNIST's."""
+        return self.fonts[self.rng.integers(len(self.fonts))] if self.rng.random() < self.share else None
+
+    def digits(self, font: Path, count: int) -> tuple[list[int], list[np.ndarray]]:
+        """`count` random digits in `font`: their labels, and as font_digit() draws them."""
+        labels = [int(label) for label in self.rng.integers(0, 10, count)]
+        return labels, [font_digit(font, label) for label in labels]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.handwriting_fonts import font_digit, installed_fonts  # noqa: E402
+from benchmarks.handwriting_fonts import FontDigits  # noqa: E402
 from benchmarks.user_style_images import (  # noqa: E402
     Rng,
     compose,
@@ -96,18 +96,16 @@ def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0
     """Write `per_kind` numbers for every style and spacing; return their label rows."""
     mnist = load_mnist()
     rng = np.random.default_rng(seed)
-    # Fonts are drawn from their own stream: without them, a seed gives the same set as before.
-    font_rng, fonts = np.random.default_rng([seed, 1]), installed_fonts() if font_share else []
+    fonts = FontDigits.for_set(seed, font_share)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, index = [], first_test_index
     for style, render in STYLES.items():
         for spacing in SPACINGS:
             for number in range(per_kind):
                 count = int(rng.integers(2, 7))
-                font = fonts[font_rng.integers(len(fonts))] if font_rng.random() < font_share else None
+                font = fonts.next_font()
                 if font:
-                    labels = [int(label) for label in font_rng.integers(0, 10, count)]
-                    digits = [font_digit(font, label) for label in labels]
+                    labels, digits = fonts.digits(font, count)
                 else:
                     indices = [i % len(mnist.y_test) for i in range(index, index + count)]
                     index += count

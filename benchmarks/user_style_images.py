@@ -28,7 +28,7 @@ from PIL import Image
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.handwriting_fonts import font_digit, installed_fonts  # noqa: E402
+from benchmarks.handwriting_fonts import FontDigits  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
 from mnist_digits.preprocessing import enable_heif  # noqa: E402
 
@@ -51,11 +51,16 @@ def stroke_alpha(digit: np.ndarray, height: int, widen: float) -> np.ndarray:
     return alpha[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
 
-def centreline(digit: np.ndarray, upscale: int = 8) -> np.ndarray:
-    """The one-pixel-wide skeleton of an MNIST digit drawn `upscale` times larger (Zhang-Suen thinning)."""
+def smooth_shape(digit: np.ndarray, upscale: int = 8) -> np.ndarray:
+    """An MNIST digit drawn `upscale` times larger with smooth outlines (a mask)."""
     up = np.asarray(Image.fromarray(digit).resize((28 * upscale,) * 2, Image.Resampling.BICUBIC), np.float32)
-    up = ndimage.gaussian_filter(up, upscale / 2) > 127  # smooth outlines give a smooth centreline
-    skeleton = up.astype(np.uint8)
+    return ndimage.gaussian_filter(up, upscale / 2) > 127
+
+
+def centreline(digit: np.ndarray, upscale: int = 8, shape: np.ndarray | None = None) -> np.ndarray:
+    """The one-pixel-wide skeleton of an MNIST digit drawn `upscale` times larger
+    (Zhang-Suen thinning of its smooth_shape(), which gives a smooth centreline)."""
+    skeleton = (smooth_shape(digit, upscale) if shape is None else shape).astype(np.uint8)
     while True:
         removed = False
         for step in (0, 1):
@@ -79,9 +84,8 @@ def centreline(digit: np.ndarray, upscale: int = 8) -> np.ndarray:
 def centreline_fidelity(digit: np.ndarray, upscale: int = 8) -> float:
     """How much the digit's centreline, redrawn as wide as the digit's own
     strokes, overlaps the digit (intersection over union)."""
-    up = np.asarray(Image.fromarray(digit).resize((28 * upscale,) * 2, Image.Resampling.BICUBIC), np.float32)
-    shape = ndimage.gaussian_filter(up, upscale / 2) > 127
-    skeleton = centreline(digit, upscale)
+    shape = smooth_shape(digit, upscale)
+    skeleton = centreline(digit, upscale, shape)
     half_width = np.median(ndimage.distance_transform_edt(shape)[skeleton])
     redrawn = ndimage.distance_transform_edt(~skeleton) <= half_width
     return float((redrawn & shape).sum() / (redrawn | shape).sum())
@@ -503,18 +507,16 @@ def write_set(out_dir: Path, per_kind: int, seed: int, first_test_index: int = 0
     """
     mnist = load_mnist()
     rng = np.random.default_rng(seed)
-    # Fonts are drawn from their own stream: without them, a seed gives the same set as before.
-    font_rng, fonts = np.random.default_rng([seed, 1]), installed_fonts() if font_share else []
+    fonts = FontDigits.for_set(seed, font_share)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(kind, f"{kind}_{number:03d}") for kind in kinds or KINDS for number in range(per_kind)]
     if handwritten_digit:
         jobs.insert(0, ("paint", "handwritten_digit"))
     rows = []
     for job, (kind, stem) in enumerate(jobs, start=first_test_index):
-        font = fonts[font_rng.integers(len(fonts))] if font_rng.random() < font_share else None
+        font = fonts.next_font()
         if font:
-            index, label = "", int(font_rng.integers(10))
-            digit = font_digit(font, label)
+            index, ([label], [digit]) = "", fonts.digits(font, 1)
         else:
             index = test_digit_for(kind, job, mnist.y_test, mnist.x_test)
             digit, label = mnist.x_test[index], int(mnist.y_test[index])

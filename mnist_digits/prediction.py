@@ -210,6 +210,13 @@ def as_batch(readings: list[Result]) -> np.ndarray:
     return np.stack([reading.image for reading in readings]).reshape(-1, *INPUT_SHAPE)
 
 
+def check_pieces(piece_checker, pieces: list[Result]) -> None:
+    """How sure the piece checker is that each piece is one whole digit."""
+    if pieces:
+        for reading, whole in zip(pieces, piece_checker.predict(as_batch(pieces))[:, WHOLE_DIGIT], strict=True):
+            reading.whole = float(whole)
+
+
 def predict(model, paths: list[Path], numbers: bool = False,
             piece_checker=None) -> Iterator[Result | NumberResult]:
     """Results in the order of `paths` (whole numbers, if `numbers`, cut where
@@ -219,11 +226,7 @@ def predict(model, paths: list[Path], numbers: bool = False,
     def flush() -> Iterator[Result | NumberResult]:
         if numbers and piece_checker is not None:  # first: the model need not read what it rules out
             for to_check in (NumberResult.pieces_to_check, NumberResult.doubted_ways_to_cut):
-                pieces = [reading for result in pending for reading in to_check(result)]
-                if pieces:
-                    for reading, whole in zip(pieces, piece_checker.predict(as_batch(pieces))[:, WHOLE_DIGIT],
-                                              strict=True):
-                        reading.whole = float(whole)
+                check_pieces(piece_checker, [reading for result in pending for reading in to_check(result)])
         inputs = [reading for result in pending for reading in result.readings()]
         if inputs:
             for reading, probabilities in zip(inputs, model.predict(as_batch(inputs)), strict=True):
