@@ -5,7 +5,7 @@ Where digits touch, --number cuts their ink every way it may be cut, and the
 digit model reads each piece; but that model has only seen whole digits, and
 is as sure of the tail of a 3 as of a 3. So rows of 1-4 MNIST digits are
 drawn here as a pen would, apart, close or overlapping, and cut exactly as
---number cuts a user's image (segmentation.split_row); each piece is labelled
+--number cuts a user's image (segmentation.every_piece); each piece is labelled
 by how much of which digit's ink it holds.
 """
 
@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from mnist_digits.preprocessing import ImageError, read_ink
-from mnist_digits.segmentation import INK_LEVEL, ink_digits, split_row
+from mnist_digits.segmentation import INK_LEVEL, every_piece, ink_digits
 
 DIGITS_PER_ROW = [1, 2, 2, 3, 3, 4]
 GAPS = (-0.15, 0.5)  # between digits, in widths: overlapping by 15 % to half a digit apart
@@ -62,7 +62,7 @@ def row_of_digits(digits: list[np.ndarray], rng: np.random.Generator) -> tuple[n
 
 
 def labelled_pieces(page: np.ndarray, masks: np.ndarray) -> list[tuple[np.ndarray, int]]:
-    """Each piece split_row() cuts the page's ink into, as its 28x28 model
+    """Each piece every_piece() cuts the page's ink into, as its 28x28 model
     input, with its label: 1 one whole digit, 0 not."""
     try:
         ink = read_ink(page, size_by_height=True)
@@ -76,7 +76,7 @@ def labelled_pieces(page: np.ndarray, masks: np.ndarray) -> list[tuple[np.ndarra
     totals = np.maximum(owned.sum(axis=(1, 2)), 1)
     labels, groups = ink_digits(ink.intensity)
     examples = []
-    for piece in split_row(ink.intensity):
+    for piece in every_piece(ink.intensity):
         left, _, piece_width, _ = piece.box
         inside = np.zeros_like(ink.intensity, dtype=bool)
         for ids, (group_left, _, group_width, _) in groups:  # the piece's own blob, not one above or below it

@@ -15,7 +15,7 @@ import numpy as np
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE, WHOLE_DIGIT
 from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_gray_file, readings
-from mnist_digits.segmentation import Box, Piece, best_cut, digits_in_a_row, number_file_pieces
+from mnist_digits.segmentation import Box, NarrowBlob, Piece, best_cut, digits_in_a_row, number_file_pieces
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
 # Where the image leaves the ink's polarity in doubt, the other reading wins
@@ -86,6 +86,7 @@ class NumberResult:
     # Every piece of ink that may be a digit, and the model's readings of them.
     pieces: list[Piece] = field(default_factory=list)
     piece_readings: list[Result] = field(default_factory=list)
+    narrow_blobs: list[NarrowBlob] = field(default_factory=list)  # read whole, unless the piece checker doubts it
 
     @property
     def number(self) -> str:
@@ -95,25 +96,16 @@ class NumberResult:
     def uncertain(self) -> bool:
         return any(digit.uncertain for digit in self.digits)
 
-    def pieces_to_check(self) -> list[Result]:
-        """What the piece checker reads first: every piece but the other ways
-        to cut a narrow blob."""
-        return [reading for piece, reading in zip(self.pieces, self.piece_readings, strict=True)
-                if piece.part_of is None]
-
     def doubted_ways_to_cut(self) -> list[Result]:
-        """Then: the other ways to cut each narrow blob the checker doubts is
-        one digit. Those of the others are left out (as not whole)."""
-        pairs = list(zip(self.pieces, self.piece_readings, strict=True))
-        doubted = {(piece.first_cut, piece.last_cut) for piece, reading in pairs
-                   if piece.part_of is None and reading.whole < DOUBTED_WHOLE}
-        ways = []
-        for piece, reading in pairs:
-            if piece.part_of in doubted:
-                ways.append(reading)
-            elif piece.part_of is not None:
-                reading.whole = 0.0
-        return ways
+        """The other ways to cut each narrow blob that the piece checker
+        doubts is one digit: made now, and added to the pieces."""
+        ways = [way for blob in self.narrow_blobs if self.piece_readings[blob.whole].whole < DOUBTED_WHOLE
+                for way in blob.other_ways()]
+        readings = [Result(self.path, image=way.image, box=way.box) for way in ways]
+        self.pieces += ways
+        self.piece_readings += readings
+        self.narrow_blobs = []
+        return readings
 
     def readings(self) -> list[Result]:
         """The pieces the model must read: all but those the piece checker
@@ -132,7 +124,7 @@ class NumberResult:
                                ** PIECE_CHECKER_WEIGHT for index in read])
             self.digits = [self.piece_readings[read[index]] for index in chosen]
             self.error = None if chosen else "no digit found"
-        self.pieces, self.piece_readings = [], []
+        self.pieces, self.piece_readings, self.narrow_blobs = [], [], []
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
@@ -181,11 +173,12 @@ def read_digit(path: Path) -> Result:
 
 
 def read_number(path: Path) -> NumberResult:
-    pieces, error = read_or_why_not(number_file_pieces, path)
+    row, error = read_or_why_not(number_file_pieces, path)
+    pieces, narrow_blobs = row or ([], [])
     if error is None and not pieces:
         error = "no digit found"
-    return NumberResult(path, error=error, pieces=pieces or [],
-                        piece_readings=[Result(path, image=piece.image, box=piece.box) for piece in pieces or []])
+    return NumberResult(path, error=error, pieces=pieces, narrow_blobs=narrow_blobs,
+                        piece_readings=[Result(path, image=piece.image, box=piece.box) for piece in pieces])
 
 
 def start_method() -> str:
@@ -225,8 +218,8 @@ def predict(model, paths: list[Path], numbers: bool = False,
 
     def flush() -> Iterator[Result | NumberResult]:
         if numbers and piece_checker is not None:  # first: the model need not read what it rules out
-            for to_check in (NumberResult.pieces_to_check, NumberResult.doubted_ways_to_cut):
-                check_pieces(piece_checker, [reading for result in pending for reading in to_check(result)])
+            check_pieces(piece_checker, [reading for result in pending for reading in result.piece_readings])
+            check_pieces(piece_checker, [reading for result in pending for reading in result.doubted_ways_to_cut()])
         inputs = [reading for result in pending for reading in result.readings()]
         if inputs:
             for reading, probabilities in zip(inputs, model.predict(as_batch(inputs)), strict=True):

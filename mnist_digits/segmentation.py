@@ -98,13 +98,73 @@ class Piece(NamedTuple):
     """A stretch of a row of ink that may be one digit."""
 
     image: np.ndarray  # its 28x28 model input
-    box: Box  # in the row's pixels, then the image's
-    first_cut: int  # it lies between these two of its group's cuts
+    box: Box  # in the image's pixels
+    first_cut: int  # it lies between these two of its row's cuts
     last_cut: int
     width: float  # in digit heights
-    # The cuts of the narrow blob this piece is part of, if it is: it is read
-    # only where the piece checker doubts that blob is one digit.
-    part_of: tuple[int, int] | None = None
+
+
+class Placement(NamedTuple):
+    """Where a row's pixels lie in the original image."""
+
+    left: float = 0.0
+    top: float = 0.0
+    scale: float = 1.0  # row pixels per image pixel
+
+
+IN_ROW_PIXELS = Placement()  # boxes in the row's own pixels
+
+
+class Blob(NamedTuple):
+    """A connected stretch of a row's ink that may be several digits."""
+
+    mask: np.ndarray  # its pixels, in its region of the row (its box and a pixel around)
+    intensity: np.ndarray  # the row's, in that region
+    cuts: list[int]  # where it may be cut, in the region's columns
+    first_cut: int  # the number of cuts[0] along the row
+    digit_height: float  # the row's
+    shortest: float  # the height a piece needs to be a digit
+    pen: float  # its stroke width, measured once: a cut is no stroke's edge
+    region: Placement  # where the region's pixels lie in the image
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The pairs of cuts (indices) that a digit may lie between: from
+        SLIMMEST_PIECE to WIDEST_PIECE digit heights apart."""
+        spans = []
+        for first, start in enumerate(self.cuts):
+            for last in range(first + 1, len(self.cuts)):
+                width = (self.cuts[last] - start) / self.digit_height
+                if width > WIDEST_PIECE:
+                    break
+                if width >= SLIMMEST_PIECE:
+                    spans.append((first, last))
+        return spans
+
+    def pieces(self, spans: list[tuple[int, int]]) -> list[Piece]:
+        """Its pieces between those pairs of cuts that are tall enough and fit 28x28."""
+        pieces = []
+        for first, last in spans:
+            found = piece_of(self.mask, self.intensity, self.cuts[first], self.cuts[last])
+            if found is None or found[1][3] < self.shortest:
+                continue
+            image = at_row_scale(found[0], self.digit_height, self.pen)
+            if image is not None:
+                pieces.append(Piece(image, in_image(self.region, found[1]), self.first_cut + first,
+                                    self.first_cut + last, (self.cuts[last] - self.cuts[first]) / self.digit_height))
+        return pieces
+
+
+class NarrowBlob(NamedTuple):
+    """A blob narrower than a digit is tall, yet wide enough to be two
+    digits. It is read whole; its other ways to cut are made only where the
+    piece checker doubts it is one digit, as it seldom does."""
+
+    blob: Blob
+    whole: int  # the index of its whole piece among the row's pieces
+
+    def other_ways(self) -> list[Piece]:
+        whole = (0, len(self.blob.cuts) - 1)
+        return self.blob.pieces([span for span in self.blob.spans() if span != whole])
 
 
 def cut_candidates(blob: np.ndarray, digit_height: float) -> list[int]:
@@ -129,6 +189,12 @@ def cut_candidates(blob: np.ndarray, digit_height: float) -> list[int]:
             kept.append(cut)
     kept[-1] = blob.shape[1]
     return kept
+
+
+def cuts_of(blob: np.ndarray, digit_height: float) -> list[int]:
+    """cut_candidates() of a blob in its region, in the region's columns."""
+    left, top, width, height = cv2.boundingRect(blob.view(np.uint8))
+    return [left + cut for cut in cut_candidates(blob[top:top + height, left:left + width], digit_height)]
 
 
 def at_row_scale(digit: np.ndarray, digit_height: float, pen: float) -> np.ndarray | None:
@@ -159,69 +225,65 @@ def piece_of(blob: np.ndarray, intensity: np.ndarray, left: int, right: int) -> 
             (start + box_left, box_top, box_width, box_height))
 
 
-def ways_to_cut(blob: np.ndarray, intensity: np.ndarray, digit_height: float, shortest: float) -> list[Piece]:
-    """Every piece of a blob wide enough to be several digits that could be a
-    digit: between two cut candidates, wide and tall enough, fitting 28x28
-    (`blob` and `intensity` cropped around it, boxes in the crop's pixels)."""
-    left, top, width, height = cv2.boundingRect(blob.view(np.uint8))
-    cuts = [left + cut for cut in cut_candidates(blob[top:top + height, left:left + width], digit_height)]
-    pen = stroke_width(blob & (intensity > 0.5))  # once: the pieces share it, and a cut is no stroke's edge
-    pieces = []
-    for first, start in enumerate(cuts):
-        for last in range(first + 1, len(cuts)):
-            piece_width = (cuts[last] - start) / digit_height
-            if piece_width > WIDEST_PIECE:
-                break
-            found = piece_of(blob, intensity, start, cuts[last]) if piece_width >= SLIMMEST_PIECE else None
-            if found is None or found[1][3] < shortest:
-                continue
-            image = at_row_scale(found[0], digit_height, pen)
-            if image is not None:
-                pieces.append(Piece(image, found[1], first, last, piece_width))
-    return pieces
+def region_of(labels: np.ndarray, ids: np.ndarray, intensity: np.ndarray, box: Box,
+              placement: Placement) -> tuple[np.ndarray, np.ndarray, Placement]:
+    """A blob's pixels and the row's intensities in its region (its box, and
+    a pixel around it for the soft rim), and where the region lies in the image."""
+    left, top, width, height = box
+    region_left, region_top = max(0, left - 1), max(0, top - 1)
+    region = (slice(region_top, top + height + 1), slice(region_left, left + width + 1))
+    return (np.isin(labels[region], ids), intensity[region],
+            Placement(placement.left + region_left / placement.scale, placement.top + region_top / placement.scale,
+                      placement.scale))
 
 
-def read_if_doubted(group: list[Piece]) -> list[Piece]:
-    """A narrow blob's pieces, each but the whole blob marked part_of it
-    (where the whole blob is one of them; else all are read)."""
-    cuts = (min(piece.first_cut for piece in group), max(piece.last_cut for piece in group))
-    if not any((piece.first_cut, piece.last_cut) == cuts for piece in group):
-        return group
-    return [piece if (piece.first_cut, piece.last_cut) == cuts else piece._replace(part_of=cuts) for piece in group]
-
-
-def split_row(intensity: np.ndarray) -> list[Piece]:
+def split_row(intensity: np.ndarray, placement: Placement = IN_ROW_PIXELS) -> tuple[list[Piece], list[NarrowBlob]]:
     """Every piece of a row of ink (float intensities) that may be a digit,
     with its cuts numbered along the row: a digit apart from the others
     spans one step, touching ones the ways they may be cut, and the whole
-    ink, read as one digit as without --number, spans all."""
+    ink, read as one digit as without --number, spans all. Narrow blobs are
+    read whole, their other ways to cut made on demand (NarrowBlob)."""
     labels, digits = ink_digits(intensity)
     if not digits:
-        return []
+        return [], []
     digit_height = float(np.median([box[3] for _, box in digits]))  # most digits are apart
     shortest = SHORTEST_DIGIT * max(box[3] for _, box in digits)
     pieces: list[Piece] = []
+    narrow_blobs: list[NarrowBlob] = []
     for ids, (left, top, width, height) in sorted(digits, key=lambda digit: digit[1][0]):
         if height < shortest:
             continue
-        # Its region, with a pixel around it for the soft rim.
-        region_left, region_top = max(0, left - 1), max(0, top - 1)
-        region = (slice(region_top, top + height + 1), slice(region_left, left + width + 1))
-        blob, ink = np.isin(labels[region], ids), intensity[region]
-        group = ways_to_cut(blob, ink, digit_height, shortest) if width > NARROW_PAIR * digit_height else []
-        if not group:
-            digit, box = piece_of(blob, ink, 0, blob.shape[1])
-            group = [Piece(as_mnist(digit), box, 0, 1, width / digit_height)]
+        mask, ink, region = region_of(labels, ids, intensity, (left, top, width, height), placement)
         first = pieces[-1].last_cut if pieces else 0
-        group = [piece._replace(box=(region_left + piece.box[0], region_top + piece.box[1], *piece.box[2:]),
-                                first_cut=first + piece.first_cut, last_cut=first + piece.last_cut)
-                 for piece in group]
-        pieces.extend(group if width > MAY_BE_SEVERAL * digit_height else read_if_doubted(group))
+        group = []
+        if width > NARROW_PAIR * digit_height:
+            blob = Blob(mask, ink, cuts_of(mask, digit_height), first, digit_height, shortest,
+                        stroke_width(mask & (ink > 0.5)), region)
+            spans = blob.spans()
+            if width > MAY_BE_SEVERAL * digit_height:
+                group = blob.pieces(spans)
+            elif group := blob.pieces([(0, len(blob.cuts) - 1)]):
+                if len(spans) > 1:
+                    narrow_blobs.append(NarrowBlob(blob, len(pieces)))
+        if not group:
+            digit, box = piece_of(mask, ink, 0, mask.shape[1])
+            group = [Piece(as_mnist(digit), in_image(region, box), first, first + 1, width / digit_height)]
+        pieces.extend(group)
     last_cut = max((piece.last_cut for piece in pieces), default=0)
     if last_cut > 1:
         height, width = intensity.shape
-        pieces.append(Piece(as_mnist(intensity), (0, 0, width, height), 0, last_cut, width / height))
-    return pieces
+        pieces.append(Piece(as_mnist(intensity), in_image(placement, (0, 0, width, height)), 0, last_cut,
+                            width / height))
+    return pieces, narrow_blobs
+
+
+def every_piece(intensity: np.ndarray) -> list[Piece]:
+    """split_row()'s pieces with every narrow blob's other ways to cut, in
+    row order: all that the piece checker may be asked about."""
+    pieces, narrow_blobs = split_row(intensity)
+    ways = {blob.whole: blob.other_ways() for blob in narrow_blobs}
+    return [way for index, piece in enumerate(pieces)
+            for way in sorted([piece, *ways.get(index, [])], key=lambda way: (way.first_cut, way.last_cut))]
 
 
 def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
@@ -241,24 +303,24 @@ def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
     return best[last_cut][1] if best[last_cut] is not None else []
 
 
-def in_image(ink: Ink, box: Box) -> Box:
-    """A box in the ink's pixels as one in the original image's."""
+def in_image(placement: Placement, box: Box) -> Box:
+    """A box in a row's pixels as one in the original image's."""
     left, top, width, height = box
-    return (round(ink.left + left / ink.scale), round(ink.top + top / ink.scale),
-            max(1, round(width / ink.scale)), max(1, round(height / ink.scale)))
+    return (round(placement.left + left / placement.scale), round(placement.top + top / placement.scale),
+            max(1, round(width / placement.scale)), max(1, round(height / placement.scale)))
 
 
-def pieces_of(ink: Ink) -> list[Piece]:
+def pieces_of(ink: Ink) -> tuple[list[Piece], list[NarrowBlob]]:
     """split_row() of a row of ink, with boxes in the image's pixels."""
-    return [piece._replace(box=in_image(ink, piece.box)) for piece in split_row(ink.intensity)]
+    return split_row(ink.intensity, Placement(ink.left, ink.top, ink.scale))
 
 
-def number_pieces(gray: np.ndarray) -> list[Piece]:
+def number_pieces(gray: np.ndarray) -> tuple[list[Piece], list[NarrowBlob]]:
     """pieces_of() the number in a grayscale uint8 image."""
     return pieces_of(read_ink(gray, size_by_height=True))
 
 
-def number_file_pieces(path: Path) -> list[Piece]:
+def number_file_pieces(path: Path) -> tuple[list[Piece], list[NarrowBlob]]:
     """pieces_of() the number in the image at `path`."""
     return pieces_of(read_ink_file(path, size_by_height=True))
 

@@ -11,7 +11,7 @@ from mnist_digits.inference import KerasModel, NumpyModel, load_model
 from mnist_digits.model import PIECE_CLASSES
 from mnist_digits.piece_examples import labelled_pieces, piece_examples
 from mnist_digits.prediction import LEAST_WHOLE, NumberResult, Result
-from mnist_digits.segmentation import Piece
+from mnist_digits.segmentation import IN_ROW_PIXELS, Blob, NarrowBlob, Piece
 
 
 def test_a_row_of_two_far_apart_digits_gives_two_whole_digits_and_one_not():
@@ -93,22 +93,18 @@ def test_a_number_is_cut_into_the_pieces_the_checker_finds_whole():
 
 @pytest.mark.parametrize("blob_whole, ways_read", [(0.9, False), (0.2, True)])
 def test_a_narrow_blob_is_cut_only_where_the_checker_doubts_it_is_one_digit(blob_whole, ways_read):
-    blank = np.zeros((28, 28))
-    # A narrow blob (cuts 0-2, or its halves), a digit apart (2-3), the row (0-3).
-    pieces = [Piece(blank, (0, 0, 8, 20), 0, 1, 0.4, part_of=(0, 2)),
-              Piece(blank, (8, 0, 8, 20), 1, 2, 0.4, part_of=(0, 2)),
-              Piece(blank, (0, 0, 16, 20), 0, 2, 0.8), Piece(blank, (20, 0, 14, 20), 2, 3, 0.7),
-              Piece(blank, (0, 0, 34, 20), 0, 3, 1.7)]
-    readings = [Result(None, image=blank) for _ in pieces]
-    result = NumberResult(None, pieces=pieces, piece_readings=readings)
-    assert [id(reading) for reading in result.pieces_to_check()] == [id(reading) for reading in readings[2:]]
-    for reading, whole in zip(readings[2:], [blob_whole, 0.9, 0.01], strict=True):
-        reading.whole = whole
+    # An H 0.75 digit heights wide: one digit, or two bars (cuts 0-1, 1-2).
+    mask = np.zeros((22, 18), bool)
+    mask[1:21, 2:6] = mask[1:21, 11:15] = mask[10:12, 2:15] = True
+    blob = Blob(mask, mask.astype(np.float32), [1, 8, 16], first_cut=0, digit_height=20, shortest=8, pen=4,
+                region=IN_ROW_PIXELS)
+    whole = blob.pieces([(0, 2)])
+    result = NumberResult(None, pieces=whole, piece_readings=[Result(None, image=whole[0].image, whole=blob_whole)],
+                          narrow_blobs=[NarrowBlob(blob, 0)])
     ways = result.doubted_ways_to_cut()
-    assert [id(way) for way in ways] == ([id(readings[0]), id(readings[1])] if ways_read else [])
-    for way in ways:
-        way.whole = 0.9
-    assert ({id(readings[0]), id(readings[1])} <= {id(reading) for reading in result.readings()}) == ways_read
+    assert [(piece.first_cut, piece.last_cut) for piece in result.pieces] == [(0, 2), *([(0, 1), (1, 2)] * ways_read)]
+    assert [id(way) for way in ways] == [id(reading) for reading in result.piece_readings[1:]]
+    assert result.narrow_blobs == []  # made once
 
 
 def test_pieces_the_checker_rules_out_are_not_read_but_the_whole_row_always_is():
