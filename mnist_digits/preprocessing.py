@@ -216,17 +216,18 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
     """How strongly each pixel differs from the paper (uint8, 0-255), counting
     only strokes narrower than `stroke_limit` pixels.
 
-    The paper is a grey-scale closing (opening, for light ink) of the image
-    by a `stroke_limit` square: it removes every narrower stroke and keeps
-    what is wider: shadows, the table around a sheet, gradients and tint.
+    The paper is a grey-scale closing of the image by a `stroke_limit`
+    square: it removes every narrower stroke and keeps what is wider:
+    shadows, the table around a sheet, gradients and tint. Light ink is read
+    from the negative image, exactly as dark ink: the same scan reads the
+    same in white on black as in black on white.
     """
     square = np.ones((stroke_limit, stroke_limit), np.uint8)
-    if dark_ink:
-        paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
-        # Light and shadow multiply: relative darkness is the ink's own.
-        return cv2.divide(cv2.subtract(paper, gray), cv2.max(paper, DARKEST_PAPER), scale=255)
-    paper = cv2.morphologyEx(gray, cv2.MORPH_OPEN, square, borderType=cv2.BORDER_REPLICATE)
-    return cv2.subtract(gray, paper)
+    if not dark_ink:
+        gray = cv2.bitwise_not(gray)
+    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
+    # Light and shadow multiply: relative darkness is the ink's own.
+    return cv2.divide(cv2.subtract(paper, gray), cv2.max(paper, DARKEST_PAPER), scale=255)
 
 
 def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = False) -> tuple[np.ndarray, bool]:

@@ -16,6 +16,7 @@ from mnist_digits.preprocessing import (
     enable_heif,
     fit_in_box,
     preprocess_file,
+    read_ink,
     stroke_width,
 )
 
@@ -319,6 +320,18 @@ def test_a_low_resolution_scan_filling_its_frame_keeps_its_polarity(mnist, tmp_p
                                             f"{name}.png")) for name, scan in scans.items())
         assert similarity(light, dark) > 0.9, f"test digit {index}"
 
+
+
+def test_white_ink_on_black_reads_exactly_as_the_same_scan_in_black_on_white(mnist):
+    # Light ink used to count by its excess over the paper, dark ink by its
+    # share of the paper's light: blurred strokes wider than the paper's
+    # estimate came out fainter in white, and real 8x8 scans in white read
+    # worse than in black (96.3 against 97.2 %, bilinear).
+    for digit in mnist.x_test[:10]:
+        blocks = cv2.resize(digit, (8, 8), interpolation=cv2.INTER_AREA)
+        scan = np.asarray(Image.fromarray(blocks).resize((64, 64), Image.Resampling.BILINEAR))
+        light, dark = read_ink(scan, dark_ink=False), read_ink(255 - scan, dark_ink=True)
+        np.testing.assert_array_equal(light.intensity, dark.intensity)
 
 
 def test_a_shadows_edge_running_through_the_digit_is_left_out(test_digits, tmp_path):
