@@ -11,7 +11,7 @@ from mnist_digits.inference import KerasModel, NumpyModel, load_model
 from mnist_digits.model import PIECE_CLASSES
 from mnist_digits.piece_examples import labelled_pieces, piece_examples
 from mnist_digits.prediction import LEAST_WHOLE, NumberResult, Result
-from mnist_digits.segmentation import IN_ROW_PIXELS, Blob, NarrowBlob, Piece
+from mnist_digits.segmentation import IN_ROW_PIXELS, Blob, NarrowBlob, Piece, every_piece, split_row
 
 
 def test_a_row_of_two_far_apart_digits_gives_two_whole_digits_and_one_not():
@@ -105,6 +105,17 @@ def test_a_narrow_blob_is_cut_only_where_the_checker_doubts_it_is_one_digit(blob
     assert [(piece.first_cut, piece.last_cut) for piece in result.pieces] == [(0, 2), *([(0, 1), (1, 2)] * ways_read)]
     assert [id(way) for way in ways] == [id(reading) for reading in result.piece_readings[1:]]
     assert result.narrow_blobs == []  # made once
+
+
+def test_the_piece_checker_learns_from_every_way_to_cut_a_narrow_blob():
+    row = np.zeros((24, 60), np.float32)
+    row[2:22, 4:8] = row[2:22, 13:17] = row[11:13, 4:17] = 1  # an H, 0.65 digit heights wide
+    row[2:22, 40:43] = 1  # a 1 apart
+    pieces, narrow_blobs = split_row(row)
+    spans = [(piece.first_cut, piece.last_cut) for piece in every_piece(row)]
+    assert len(narrow_blobs) == 1 and len(spans) > len(pieces)
+    assert set(spans) == {(piece.first_cut, piece.last_cut) for piece in pieces + narrow_blobs[0].other_ways()}
+    assert spans[:-1] == sorted(spans[:-1])  # in row order, the whole row last
 
 
 def test_pieces_the_checker_rules_out_are_not_read_but_the_whole_row_always_is():
