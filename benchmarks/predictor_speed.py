@@ -70,7 +70,7 @@ def cold_start(model: Path, image: Path, runs: int, checkouts: dict[str, Path]) 
 
 
 def decode(path: Path) -> None:
-    to_grayscale(load_image(path))
+    to_grayscale(load_image(path)[0])
 
 
 def throughput(model: Path, checkouts: dict[str, Path], count: int = 1000) -> None:

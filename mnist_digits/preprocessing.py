@@ -86,8 +86,10 @@ def open_image(path: Path) -> Image.Image:
         return Image.open(path)
 
 
-def load_image(path: Path) -> Image.Image:
-    """Open an image as Pillow decodes it: first frame, EXIF orientation applied."""
+def load_image(path: Path) -> tuple[Image.Image, float]:
+    """Open an image as Pillow decodes it: first frame, EXIF orientation
+    applied; and its pixels per pixel of the file (less than 1 for a big JPEG)."""
+    scale = 1.0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -96,7 +98,9 @@ def load_image(path: Path) -> Image.Image:
                 # Decode big photos at 1/2, 1/4 or 1/8 scale, keeping at least
                 # twice the coarse size, and colour ones as luminance only:
                 # several times faster, the same digit.
-                image.draft("L", (2 * COARSE_SIDE, 2 * COARSE_SIDE))
+                width = image.size[0]
+                if drafted := image.draft("L", (2 * COARSE_SIDE, 2 * COARSE_SIDE)):
+                    scale = drafted[1][2] / width
             image = ImageOps.exif_transpose(image)
             image.load()
     except FileNotFoundError:
@@ -111,7 +115,7 @@ def load_image(path: Path) -> Image.Image:
         raise ImageError(f"cannot decode image ({error})") from None
     if min(image.size) < 1:
         raise ImageError("image is empty")
-    return image
+    return image, scale
 
 
 def to_grayscale(image: Image.Image) -> np.ndarray:
@@ -507,12 +511,15 @@ def as_mnist(digit: np.ndarray) -> np.ndarray:
 
 def read_gray_file(path: Path) -> np.ndarray:
     """The image at `path` as grayscale uint8, oriented and flattened."""
-    return to_grayscale(load_image(path))
+    return to_grayscale(load_image(path)[0])
 
 
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
-    """read_ink() of the image at `path`."""
-    return read_ink(read_gray_file(path), size_by_height)
+    """read_ink() of the image at `path`, placed in the file's pixels (a big
+    JPEG is decoded smaller)."""
+    image, scale = load_image(path)
+    ink = read_ink(to_grayscale(image), size_by_height)
+    return ink._replace(left=ink.left / scale, top=ink.top / scale, scale=ink.scale * scale)
 
 
 def preprocess_file(path: Path) -> np.ndarray:

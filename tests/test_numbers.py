@@ -13,7 +13,7 @@ import loaded_mnist_model_digit_predictor as predictor
 from mnist_digits.files import MODEL_FILE, shipped_model
 from mnist_digits.inference import load_model, load_piece_checker
 from mnist_digits.prediction import NumberResult, predict
-from mnist_digits.segmentation import Piece, best_cut, number_pieces
+from mnist_digits.segmentation import Piece, best_cut, number_file_pieces, number_pieces
 
 SIDE = 112  # each MNIST digit drawn this many pixels square
 
@@ -62,6 +62,16 @@ def test_the_digits_of_a_spaced_number_are_found_left_to_right(mnist, gap):
         left, top, width, height = piece.box
         assert piece.image.shape == (28, 28)
         assert 0 <= left and left + width <= page.shape[1] and top + height <= page.shape[0]
+
+
+def test_boxes_are_in_the_pixels_of_a_big_jpeg_which_is_decoded_smaller(tmp_path):
+    page = np.full((1000, 1600), 255, np.uint8)
+    cv2.rectangle(page, (300, 200), (339, 799), 0, -1)  # a 1
+    cv2.ellipse(page, (1000, 500), (200, 300), 0, 0, 360, 0, 40)  # a 0, its outer edge 780-1220 x 180-820
+    Image.fromarray(page).save(tmp_path / "number.jpg", quality=95)
+    pieces, _ = number_file_pieces(tmp_path / "number.jpg")  # decoded at 1/4 of its size
+    assert np.allclose(pieces[0].box, (300, 200, 40, 600), atol=8)
+    assert np.allclose(pieces[1].box, (780, 180, 440, 640), atol=8)
 
 
 def test_two_touching_zeros_are_split_into_two_digits(shipped, tmp_path):
