@@ -389,6 +389,24 @@ def ballpoint_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return photographed(compose(coverage.astype(np.float32), paper, ink), rng)
 
 
+def ruled_ballpoint(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A ballpoint digit photographed on ruled notebook paper whose lines are
+    about as dark as the pen, the sheet a little askew."""
+    height, width = int(rng.integers(1200, 2800)), int(rng.integers(1200, 2800))
+    size, pen = int(min(height, width) * rng.uniform(0.25, 0.6)), rng.uniform(2, 6)
+    alpha = ndimage.gaussian_filter(pen_alpha(digit, size, pen), rng.uniform(0.3, 1.2))
+    coverage = place(alpha, (height, width), rng)
+    spacing = size / rng.uniform(1.2, 2.2)  # a digit spans one or two lines
+    rows = np.arange(height, dtype=np.float32)[:, None] - np.tan(np.radians(rng.uniform(-2, 2))) * np.arange(width)
+    phase = np.mod(rows - rng.uniform(0, spacing), spacing)
+    # Printed lines 0.3-1 times as wide as a ballpoint's, antialiased.
+    rules = np.clip(pen * rng.uniform(0.3, 1) / 2 + 0.5 - np.minimum(phase, spacing - phase), 0, 1)
+    paper = rng.uniform(0.8, 0.97) * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
+    line = paper * (1 - rng.uniform(0.1, 0.35) * np.array([1.0, 0.8, 0.3]))  # blue-grey, 10-35 % darker
+    ink = rng.choice([[0.1, 0.15, 0.5], [0.12, 0.12, 0.15], [0.2, 0.25, 0.6]]) * rng.uniform(0.8, 1.6)
+    return photographed(compose(coverage.astype(np.float32), compose(rules, paper, line), ink), rng)
+
+
 def thin_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     """Drawn with a thin brush on a drawing app's large canvas, dark on white or light on black."""
     side = int(rng.integers(500, 1600))
@@ -471,7 +489,7 @@ def user_crop_28(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
 # MNIST digit with filled loops has no such drawing: its centreline is another
 # shape (a 6 becomes a 5, an 8 a 6). Those kinds take, for a test digit whose
 # centreline overlaps it less than this, the next one with the same label.
-THIN_PEN_KINDS = {"ballpoint_photo", "thin_canvas", "pale_ink", "small_on_big_canvas"}
+THIN_PEN_KINDS = {"ballpoint_photo", "thin_canvas", "pale_ink", "small_on_big_canvas", "ruled_ballpoint"}
 LEAST_CENTRELINE_FIDELITY = 0.7
 
 
@@ -493,6 +511,7 @@ KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
     "tiny_canvas": tiny_canvas, "grid_paper": grid_paper, "sticky_note": sticky_note, "dim_photo": dim_photo,
     "ballpoint_photo": ballpoint_photo, "thin_canvas": thin_canvas, "pale_ink": pale_ink,
     "small_on_big_canvas": small_on_big_canvas, "low_res_scan": low_res_scan, "user_crop_28": user_crop_28,
+    "ruled_ballpoint": ruled_ballpoint,  # last: the kinds before it come out as they did before it
 }
 
 
