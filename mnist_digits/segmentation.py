@@ -98,14 +98,14 @@ class Piece(NamedTuple):
     """A stretch of a row of ink that may be one digit."""
 
     image: np.ndarray  # its 28x28 model input
-    box: Box  # in the image's pixels
+    box: Box  # where it lies: in the image's pixels (or the row's, as split_row was told)
     first_cut: int  # it lies between these two of its row's cuts
     last_cut: int
     width: float  # in digit heights
 
 
 class Placement(NamedTuple):
-    """Where a row's pixels lie in the original image."""
+    """Where the pixels of a row, or of a region of it, lie in the original image."""
 
     left: float = 0.0
     top: float = 0.0
