@@ -12,7 +12,14 @@ import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE, WHOLE_DIGIT
-from mnist_digits.preprocessing import IMAGE_SUFFIXES, ImageError, as_mnist, read_gray_file, readings
+from mnist_digits.preprocessing import (
+    IMAGE_SUFFIXES,
+    ImageError,
+    already_mnist,
+    as_mnist,
+    read_gray_file,
+    readings,
+)
 from mnist_digits.segmentation import Box, NarrowBlob, Piece, best_cut, digits_in_a_row, number_file_pieces
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
@@ -159,8 +166,11 @@ def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object,
 
 def read_digit(path: Path) -> Result:
     def inputs(file: Path) -> list[Result]:
+        gray = read_gray_file(file)
+        if (as_it_is := already_mnist(gray)) is not None:
+            return [Result(file, image=as_it_is)]
         return [Result(file, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
-                for ink in readings(read_gray_file(file))]
+                for ink in readings(gray)]
 
     results, error = read_or_why_not(inputs, path)
     if error is not None:
