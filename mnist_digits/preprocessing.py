@@ -309,13 +309,19 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     """
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     height, width = digit.shape
-    # Not cv2.moments: it takes a float (N, 2) array, a digit fit in 20x2, for N points.
-    rows, cols = digit.sum(axis=1, dtype=np.float64), digit.sum(axis=0, dtype=np.float64)
-    mass = rows.sum()
-    top = min(max(round(IMAGE_SIZE / 2 - rows @ np.arange(height) / mass), 0), IMAGE_SIZE - height)
-    left = min(max(round(IMAGE_SIZE / 2 - cols @ np.arange(width) / mass), 0), IMAGE_SIZE - width)
+    mass_row, mass_col = centre_of_mass(digit)
+    top = min(max(round(IMAGE_SIZE / 2 - mass_row), 0), IMAGE_SIZE - height)
+    left = min(max(round(IMAGE_SIZE / 2 - mass_col), 0), IMAGE_SIZE - width)
     canvas[top:top + height, left:left + width] = digit
     return canvas
+
+
+def centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
+    """(row, column) of the digit's centre of mass, its intensities the mass.
+    Not cv2.moments: it takes a float (N, 2) array, a digit fit in 20x2, for N points."""
+    rows, cols = digit.sum(axis=1, dtype=np.float64), digit.sum(axis=0, dtype=np.float64)
+    mass = rows.sum()
+    return rows @ np.arange(len(rows)) / mass, cols @ np.arange(len(cols)) / mass
 
 
 def shrink_keeping_ink(gray: np.ndarray, size: tuple[int, int], dark_ink: bool) -> np.ndarray:
@@ -523,10 +529,9 @@ def already_mnist(gray: np.ndarray) -> np.ndarray | None:
         dark = ink <= MNIST_BLACK
         if dark.mean() < 0.6 or dark.all():
             continue
-        top, left = np.argwhere(~dark).min(axis=0)
-        bottom, right = np.argwhere(~dark).max(axis=0)
-        centre = np.average(np.indices(ink.shape).reshape(2, -1), axis=1, weights=ink.ravel().astype(np.float64))
-        if max(bottom - top, right - left) < DIGIT_BOX and np.all(np.abs(centre - IMAGE_SIZE / 2) <= 1):
+        left, top, right, bottom = bounding_box(~dark)
+        if (max(bottom - top, right - left) <= DIGIT_BOX
+                and all(abs(mass - IMAGE_SIZE / 2) <= 1 for mass in centre_of_mass(ink))):
             return ink.astype(np.float32) / 255
     return None
 
@@ -545,6 +550,10 @@ def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
 
 
 def preprocess_file(path: Path) -> np.ndarray:
-    """The 28x28 model input made from the image of one digit at `path`: its
-    likely reading (where the polarity is in doubt, predict() may take the other)."""
-    return as_mnist(read_ink_file(path).intensity)
+    """The 28x28 model input made from the image of one digit at `path`, as
+    predict() makes it: the image itself if it is an MNIST digit already,
+    else its likely reading (where the polarity is in doubt, predict() may
+    take the other)."""
+    gray = read_gray_file(path)
+    as_it_is = already_mnist(gray)
+    return as_mnist(read_ink(gray).intensity) if as_it_is is None else as_it_is
