@@ -378,33 +378,45 @@ def dim_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return jpeg(to_image(rgb), rng), "jpg"
 
 
+def ballpoint_digit(digit: np.ndarray, rng: Rng) -> tuple[np.ndarray, int, float]:
+    """A digit written with a ballpoint, a line a few pixels wide, on a big
+    picture: its coverage of the picture, its height and the pen's width."""
+    height, width = int(rng.integers(1200, 2800)), int(rng.integers(1200, 2800))
+    size, pen = int(min(height, width) * rng.uniform(0.25, 0.6)), rng.uniform(2, 6)
+    alpha = ndimage.gaussian_filter(pen_alpha(digit, size, pen), rng.uniform(0.3, 1.2))
+    return place(alpha, (height, width), rng).astype(np.float32), size, pen
+
+
+def office_paper(rng: Rng) -> np.ndarray:
+    """White to slightly warm paper, as a phone sees it (RGB)."""
+    return rng.uniform(0.8, 0.97) * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
+
+
+def ballpoint_ink(rng: Rng) -> np.ndarray:
+    """Blue or black ballpoint ink, darker or fainter (RGB)."""
+    return rng.choice([[0.1, 0.15, 0.5], [0.12, 0.12, 0.15], [0.2, 0.25, 0.6]]) * rng.uniform(0.8, 1.6)
+
+
 def ballpoint_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     """A phone photo of a digit written with a ballpoint: a line a few pixels wide on a big picture."""
-    height, width = int(rng.integers(1200, 2800)), int(rng.integers(1200, 2800))
-    alpha = pen_alpha(digit, int(min(height, width) * rng.uniform(0.25, 0.6)), rng.uniform(2, 6))
-    alpha = ndimage.gaussian_filter(alpha, rng.uniform(0.3, 1.2))
-    coverage = place(alpha, (height, width), rng)
-    paper = rng.uniform(0.8, 0.97) * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
-    ink = rng.choice([[0.1, 0.15, 0.5], [0.12, 0.12, 0.15], [0.2, 0.25, 0.6]]) * rng.uniform(0.8, 1.6)
-    return photographed(compose(coverage.astype(np.float32), paper, ink), rng)
+    coverage, _, _ = ballpoint_digit(digit, rng)
+    paper = office_paper(rng)
+    return photographed(compose(coverage, paper, ballpoint_ink(rng)), rng)
 
 
 def ruled_ballpoint(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     """A ballpoint digit photographed on ruled notebook paper whose lines are
     about as dark as the pen, the sheet a little askew."""
-    height, width = int(rng.integers(1200, 2800)), int(rng.integers(1200, 2800))
-    size, pen = int(min(height, width) * rng.uniform(0.25, 0.6)), rng.uniform(2, 6)
-    alpha = ndimage.gaussian_filter(pen_alpha(digit, size, pen), rng.uniform(0.3, 1.2))
-    coverage = place(alpha, (height, width), rng)
+    coverage, size, pen = ballpoint_digit(digit, rng)
+    height, width = coverage.shape
     spacing = size / rng.uniform(1.2, 2.2)  # a digit spans one or two lines
     rows = np.arange(height, dtype=np.float32)[:, None] - np.tan(np.radians(rng.uniform(-2, 2))) * np.arange(width)
     phase = np.mod(rows - rng.uniform(0, spacing), spacing)
     # Printed lines 0.3-1 times as wide as a ballpoint's, antialiased.
     rules = np.clip(pen * rng.uniform(0.3, 1) / 2 + 0.5 - np.minimum(phase, spacing - phase), 0, 1)
-    paper = rng.uniform(0.8, 0.97) * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
+    paper = office_paper(rng)
     line = paper * (1 - rng.uniform(0.1, 0.35) * np.array([1.0, 0.8, 0.3]))  # blue-grey, 10-35 % darker
-    ink = rng.choice([[0.1, 0.15, 0.5], [0.12, 0.12, 0.15], [0.2, 0.25, 0.6]]) * rng.uniform(0.8, 1.6)
-    return photographed(compose(coverage.astype(np.float32), compose(rules, paper, line), ink), rng)
+    return photographed(compose(coverage, compose(rules, paper, line), ballpoint_ink(rng)), rng)
 
 
 def thin_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
