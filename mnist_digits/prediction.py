@@ -70,6 +70,11 @@ class Result:
                 other.image, other.probabilities, other.digits_in_a_row)
         self.other_readings = []
 
+    @classmethod
+    def of_piece(cls, path: Path, piece: Piece) -> "Result":
+        """A piece of a number, to be read."""
+        return cls(path, image=piece.image, box=piece.box)
+
     @property
     def digit(self) -> int:
         return int(np.argmax(self.probabilities))
@@ -106,7 +111,7 @@ class NumberResult:
         doubts is one digit: made now, and added to the pieces."""
         ways = [way for blob in self.narrow_blobs if self.piece_readings[blob.whole].whole < DOUBTED_WHOLE
                 for way in blob.other_ways()]
-        readings = [Result(self.path, image=way.image, box=way.box) for way in ways]
+        readings = [Result.of_piece(self.path, way) for way in ways]
         self.pieces += ways
         self.piece_readings += readings
         self.narrow_blobs = []
@@ -186,7 +191,7 @@ def read_number(path: Path) -> NumberResult:
     if error is None and not pieces:
         error = "no digit found"
     return NumberResult(path, error=error, pieces=pieces, narrow_blobs=narrow_blobs,
-                        piece_readings=[Result(path, image=piece.image, box=piece.box) for piece in pieces])
+                        piece_readings=[Result.of_piece(path, piece) for piece in pieces])
 
 
 def start_method() -> str:

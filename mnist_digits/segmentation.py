@@ -111,6 +111,16 @@ class Placement(NamedTuple):
     top: float = 0.0
     scale: float = 1.0  # row pixels per image pixel
 
+    def of_region(self, left: int, top: int) -> "Placement":
+        """Where a region whose corner is at (left, top) of these pixels lies."""
+        return Placement(self.left + left / self.scale, self.top + top / self.scale, self.scale)
+
+    def in_image(self, box: Box) -> Box:
+        """A box in these pixels as one in the original image's."""
+        left, top, width, height = box
+        return (round(self.left + left / self.scale), round(self.top + top / self.scale),
+                max(1, round(width / self.scale)), max(1, round(height / self.scale)))
+
 
 IN_ROW_PIXELS = Placement()  # boxes in the row's own pixels
 
@@ -145,11 +155,12 @@ class Blob(NamedTuple):
         pieces = []
         for first, last in spans:
             found = piece_of(self.mask, self.intensity, self.cuts[first], self.cuts[last])
-            if found is None or found[1][3] < self.shortest:
+            if found is None:
                 continue
-            image = at_row_scale(found[0], self.digit_height, self.pen)
+            digit, box = found
+            image = at_row_scale(digit, self.digit_height, self.pen) if box[3] >= self.shortest else None
             if image is not None:
-                pieces.append(Piece(image, in_image(self.region, found[1]), self.first_cut + first,
+                pieces.append(Piece(image, self.region.in_image(box), self.first_cut + first,
                                     self.first_cut + last, (self.cuts[last] - self.cuts[first]) / self.digit_height))
         return pieces
 
@@ -232,9 +243,7 @@ def region_of(labels: np.ndarray, ids: np.ndarray, intensity: np.ndarray, box: B
     left, top, width, height = box
     region_left, region_top = max(0, left - 1), max(0, top - 1)
     region = (slice(region_top, top + height + 1), slice(region_left, left + width + 1))
-    return (np.isin(labels[region], ids), intensity[region],
-            Placement(placement.left + region_left / placement.scale, placement.top + region_top / placement.scale,
-                      placement.scale))
+    return np.isin(labels[region], ids), intensity[region], placement.of_region(region_left, region_top)
 
 
 def split_row(intensity: np.ndarray, placement: Placement = IN_ROW_PIXELS) -> tuple[list[Piece], list[NarrowBlob]]:
@@ -267,12 +276,12 @@ def split_row(intensity: np.ndarray, placement: Placement = IN_ROW_PIXELS) -> tu
                     narrow_blobs.append(NarrowBlob(blob, len(pieces)))
         if not group:
             digit, box = piece_of(mask, ink, 0, mask.shape[1])
-            group = [Piece(as_mnist(digit), in_image(region, box), first, first + 1, width / digit_height)]
+            group = [Piece(as_mnist(digit), region.in_image(box), first, first + 1, width / digit_height)]
         pieces.extend(group)
     last_cut = max((piece.last_cut for piece in pieces), default=0)
     if last_cut > 1:
         height, width = intensity.shape
-        pieces.append(Piece(as_mnist(intensity), in_image(placement, (0, 0, width, height)), 0, last_cut,
+        pieces.append(Piece(as_mnist(intensity), placement.in_image((0, 0, width, height)), 0, last_cut,
                             width / height))
     return pieces, narrow_blobs
 
@@ -301,13 +310,6 @@ def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
         if best[piece.last_cut] is None or score > best[piece.last_cut][0]:
             best[piece.last_cut] = (score, [*before[1], index])
     return best[last_cut][1] if best[last_cut] is not None else []
-
-
-def in_image(placement: Placement, box: Box) -> Box:
-    """A box in a row's pixels as one in the original image's."""
-    left, top, width, height = box
-    return (round(placement.left + left / placement.scale), round(placement.top + top / placement.scale),
-            max(1, round(width / placement.scale)), max(1, round(height / placement.scale)))
 
 
 def pieces_of(ink: Ink) -> tuple[list[Piece], list[NarrowBlob]]:
