@@ -17,6 +17,7 @@ from mnist_digits.preprocessing import (
     ImageError,
     already_mnist,
     as_mnist,
+    looks_like_paper,
     read_gray_file,
     readings,
 )
@@ -174,8 +175,12 @@ def read_digit(path: Path) -> Result:
         gray = read_gray_file(file)
         if (as_it_is := already_mnist(gray)) is not None:
             return [Result(file, image=as_it_is)]
-        return [Result(file, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
-                for ink in readings(gray)]
+        inputs = [Result(file, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
+                  for ink in readings(gray)]
+        # The model can be sure of paper read as ink (the paper between a
+        # frame-filling digit's strokes looks like a 0 or a 1): such a reading
+        # is never taken over one that looks like a digit.
+        return [result for result in inputs if not looks_like_paper(result.image)] or inputs
 
     results, error = read_or_why_not(inputs, path)
     if error is not None:

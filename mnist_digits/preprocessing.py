@@ -61,6 +61,9 @@ SPECK_BESIDE_BORDER_INK = 8
 DARKEST_PAPER = 48
 # A pixel of an MNIST-like 28x28 this dark is its black background (a JPEG's noise included).
 MNIST_BLACK = 16
+# The share of the rim of a digit's box that its ink may cover: more than 99.9 %
+# of MNIST's training digits cover less.
+PAPER_RIM_SHARE = 0.5
 # The images are small: OpenCV's threads would cost more than they give, and
 # folders are read by several processes already.
 cv2.setNumThreads(1)
@@ -508,6 +511,16 @@ def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast:
     if not digit.any():
         raise ImageError("no digit found")
     return digit
+
+
+def looks_like_paper(image: np.ndarray) -> bool:
+    """Whether a model input (28x28, white ink on black) is rather paper read
+    as ink: the paper between the strokes of a digit that fills its frame,
+    which runs along the sides of its box, where a digit touches them at a
+    few points."""
+    left, top, right, bottom = bounding_box(image > 0)
+    box = image[top:bottom, left:right] > 0.5
+    return np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]]).mean() > PAPER_RIM_SHARE
 
 
 def as_mnist(digit: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from PIL import Image
 from mnist_digits.files import shipped_model
 from mnist_digits.inference import load_model
 from mnist_digits.prediction import OTHER_READING_MARGIN, Result, predict
-from mnist_digits.preprocessing import as_mnist, readings
+from mnist_digits.preprocessing import as_mnist, looks_like_paper, readings
 
 
 def stretched_to_fill(digit: np.ndarray, side: int) -> np.ndarray:
@@ -59,6 +59,22 @@ def test_the_other_reading_wins_only_when_the_model_is_clearly_surer(mnist, tmp_
     assert len(readings(coarse_scan(mnist.x_test[1], dark_ink=True))) == 2
     result, = predict(Answers(first=0.5, other=other), [path])
     assert result.digit == expected and not result.other_readings
+
+
+def test_paper_read_as_ink_is_not_taken_however_sure_the_model_is(mnist, tmp_path):
+    # Read as light ink, the paper between the strokes of this frame-filling
+    # 0 makes a shape the model can be sure of; it runs along its box's sides.
+    assert mnist.y_test[3] == 0
+    path = tmp_path / "scan.png"
+    Image.fromarray(coarse_scan(mnist.x_test[3], dark_ink=True)).save(path)
+    first, paper = (as_mnist(ink.intensity) for ink in readings(coarse_scan(mnist.x_test[3], dark_ink=True)))
+    assert not looks_like_paper(first) and looks_like_paper(paper)
+    result, = predict(Answers(first=0.3, other=0.95), [path])
+    assert result.digit == 0
+
+
+def test_hardly_any_mnist_digit_looks_like_paper(mnist):
+    assert sum(looks_like_paper(digit / 255) for digit in mnist.x_test[:1000]) <= 3
 
 
 def test_coarse_scans_filling_their_frame_are_read_in_either_polarity(mnist, tmp_path):
