@@ -54,6 +54,10 @@ WIDEST_PIECE = 1.3
 # A piece wider than tall costs this, per digit height of excess, in log
 # probability: it is more often two digits the model reads as one.
 WIDE_PIECE_COST = 1.0
+# Ink between two neighbouring cuts that no piece covers (a joint, a
+# serif, a sliver too low or too slim to be a digit) is left out at this
+# cost, in log probability: as if read with 5 % confidence.
+LEFT_OUT_COST = 3.0
 # Ink this many times wider than tall, in separate pieces each at least
 # CLEARLY_A_DIGIT of the tallest one's height, is a row of digits.
 ROW_ASPECT = 1.2
@@ -298,18 +302,21 @@ def every_piece(intensity: np.ndarray) -> list[Piece]:
 def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
     """Which pieces, left to right, make the likeliest reading (each piece's
     likelihood: the model's confidence, and the piece checker's): the most
-    probable path from the first cut to the last ([] if none)."""
+    probable path from the first cut to the last. Ink between neighbouring
+    cuts that no piece covers is left out, at LEFT_OUT_COST."""
     last_cut = max(piece.last_cut for piece in pieces)
-    best: list[tuple[float, list[int]] | None] = [(0.0, [])] + [None] * last_cut
-    for index in sorted(range(len(pieces)), key=lambda index: pieces[index].last_cut):
-        piece, before = pieces[index], best[pieces[index].first_cut]
-        if before is None:
-            continue
-        score = (before[0] + math.log(max(likelihoods[index], 1e-9))
-                 - WIDE_PIECE_COST * max(0.0, piece.width - 1))
-        if best[piece.last_cut] is None or score > best[piece.last_cut][0]:
-            best[piece.last_cut] = (score, [*before[1], index])
-    return best[last_cut][1] if best[last_cut] is not None else []
+    ending: list[list[int]] = [[] for _ in range(last_cut + 1)]
+    for index, piece in enumerate(pieces):
+        ending[piece.last_cut].append(index)
+    best: list[tuple[float, list[int]]] = [(0.0, [])]
+    for cut in range(1, last_cut + 1):
+        ways = [(best[piece.first_cut][0] + math.log(max(likelihoods[index], 1e-9))
+                 - WIDE_PIECE_COST * max(0.0, piece.width - 1), [*best[piece.first_cut][1], index])
+                for index, piece in ((index, pieces[index]) for index in ending[cut])]
+        if all(pieces[index].first_cut != cut - 1 for index in ending[cut]):
+            ways.insert(0, (best[cut - 1][0] - LEFT_OUT_COST, best[cut - 1][1]))
+        best.append(max(ways, key=lambda way: way[0]))
+    return best[last_cut][1]
 
 
 def pieces_of(ink: Ink) -> tuple[list[Piece], list[NarrowBlob]]:

@@ -138,7 +138,16 @@ def test_the_best_cut_is_the_likeliest_path_and_a_piece_wider_than_tall_costs():
     assert best_cut(halves_and_whole, [0.9, 0.9, 0.95]) == [2]
     wide = [piece(0, 1), piece(1, 2), piece(0, 2, width=1.3)]
     assert best_cut(wide, [0.9, 0.9, 0.95]) == [0, 1]  # 0.95 * e^-0.3 = 0.70 < 0.81
-    assert best_cut([piece(0, 1), piece(2, 3)], [0.9, 0.9]) == []  # no path from the first cut to the last
+
+
+def test_ink_between_two_cuts_that_no_piece_covers_is_left_out_rather_than_the_row_read_as_one_digit():
+    # A joint between two touching digits, too slim to be a piece: before,
+    # there was no way through the row but the piece that spans it all,
+    # read as one digit ("5579" read as 2).
+    apart_and_whole = [piece(0, 1), piece(2, 3), piece(0, 3, width=2.0)]
+    assert best_cut(apart_and_whole, [0.9, 0.9, 0.05]) == [0, 1]  # 0.81 * e^-3 = 0.040 > 0.05 * e^-1 = 0.018
+    # Where a piece covers that ink, it is read, however unsure.
+    assert best_cut([piece(0, 1), piece(1, 2), piece(2, 3)], [0.9, 0.04, 0.9]) == [0, 1, 2]
 
 
 def test_a_five_in_two_pieces_is_one_digit_and_a_decimal_point_is_none():
