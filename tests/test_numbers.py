@@ -128,6 +128,15 @@ def test_two_touching_digits_narrower_than_a_digit_is_tall_are_cut(mnist, shippe
     assert result.number == number
 
 
+def test_a_slim_one_touching_its_neighbour_is_read(mnist, shipped, tmp_path):
+    # The 1 is 0.1-0.15 digit heights wide between the cuts around it: it
+    # was no piece, and "41" read as 4.
+    assert [mnist.y_test[index] for index in (6, 40)] == [4, 1]
+    Image.fromarray(touching_number(mnist, [6, 40], overlap=4)).save(tmp_path / "number.png")
+    result, = predict(shipped, [tmp_path / "number.png"], numbers=True, piece_checker=load_piece_checker())
+    assert result.number == "41"
+
+
 def piece(first_cut: int, last_cut: int, width: float = 0.8) -> Piece:
     return Piece(np.zeros((28, 28), np.float32), (0, 0, 1, 1), first_cut, last_cut, width)
 
