@@ -120,9 +120,10 @@ def test_touching_digits_are_cut_where_the_model_reads_them_best(mnist, shipped,
     assert read(shipped, tmp_path, page).number == number
 
 
-@pytest.mark.parametrize("indices, number", [([46, 57], "11"), ([14, 26], "17")])
+@pytest.mark.parametrize("indices, number", [([46, 57], "11"), ([14, 17], "17")])
 def test_two_touching_digits_narrower_than_a_digit_is_tall_are_cut(mnist, shipped, tmp_path, indices, number):
-    # 0.67 and 0.75 digit heights wide: before, never cut, and read as 4 and 7.
+    # 0.67 and 0.87 digit heights wide: cut only where the piece checker
+    # doubts they are one digit (before narrow blobs were cut, 11 read as 4).
     Image.fromarray(touching_number(mnist, indices, overlap=8)).save(tmp_path / "number.png")
     result, = predict(shipped, [tmp_path / "number.png"], numbers=True, piece_checker=load_piece_checker())
     assert result.number == number
