@@ -311,11 +311,15 @@ def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
         ending[piece.last_cut].append(index)
     best: list[tuple[float, list[int]]] = [(0.0, [])]
     for cut in range(1, last_cut + 1):
-        ways = [(best[piece.first_cut][0] + math.log(max(likelihoods[index], 1e-9))
-                 - WIDE_PIECE_COST * max(0.0, piece.width - 1), [*best[piece.first_cut][1], index])
-                for index, piece in ((index, pieces[index]) for index in ending[cut])]
+        ways = []
         if all(pieces[index].first_cut != cut - 1 for index in ending[cut]):
-            ways.insert(0, (best[cut - 1][0] - LEFT_OUT_COST, best[cut - 1][1]))
+            score, path = best[cut - 1]
+            ways.append((score - LEFT_OUT_COST, path))
+        for index in ending[cut]:
+            piece = pieces[index]
+            score, path = best[piece.first_cut]
+            ways.append((score + math.log(max(likelihoods[index], 1e-9)) - WIDE_PIECE_COST * max(0.0, piece.width - 1),
+                         [*path, index]))
         best.append(max(ways, key=lambda way: way[0]))
     return best[last_cut][1]
 
