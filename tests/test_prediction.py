@@ -73,6 +73,15 @@ def test_paper_read_as_ink_is_not_taken_however_sure_the_model_is(mnist, tmp_pat
     assert result.digit == 0
 
 
+def test_the_inside_of_a_loop_read_as_ink_looks_like_paper(mnist):
+    # Read in the wrong polarity, a 9 on a sheet half in shadow became the
+    # inside of its loop: a blot that touches its box at four points, read
+    # as a confident 0.
+    blot = np.zeros((40, 30), np.float32)
+    cv2.ellipse(blot, (15, 20), (14, 19), 0, 0, 360, 1.0, -1)
+    assert looks_like_paper(as_mnist(blot)) and not looks_like_paper(mnist.x_test[7] / 255)
+
+
 def test_hardly_any_mnist_digit_looks_like_paper(mnist):
     assert sum(looks_like_paper(digit / 255) for digit in mnist.x_test[:1000]) <= 3
 
