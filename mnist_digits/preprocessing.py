@@ -66,6 +66,8 @@ MNIST_BLACK = 16
 # cover less, and all but 4 of the 60,000 have thinner strokes.
 PAPER_RIM_SHARE = 0.5
 PAPER_STROKE_WIDTH = 9
+# An image this small on a side is not taken for an enlarged one.
+PIXELATED_MIN_SIDE = 16
 # The images are small: OpenCV's threads would cost more than they give, and
 # folders are read by several processes already.
 cv2.setNumThreads(1)
@@ -552,16 +554,39 @@ def already_mnist(gray: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def equal_line_runs(gray: np.ndarray, axis: int) -> np.ndarray:
+    """The lengths of the runs of identical neighbouring rows (axis 0) or columns (axis 1)."""
+    differs = (np.diff(gray, axis=axis) != 0).any(axis=1 - axis)
+    return np.diff(np.flatnonzero(np.concatenate([[True], differs, [True]])))
+
+
+def unpixelated(gray: np.ndarray) -> np.ndarray:
+    """A small picture enlarged by repeating its pixels (an 8x8 scan shown
+    at 64x64) as if enlarged smoothly: its blocks' staircase edges are no
+    pen's. Any other image as it is: some of its rows or columns differ
+    from both neighbours."""
+    if min(gray.shape) < PIXELATED_MIN_SIDE:
+        return gray
+    probes = np.linspace(1, gray.shape[1] - 2, 8).astype(int)  # most images end here, cheaply
+    if any((gray[:, i] != gray[:, i - 1]).any() and (gray[:, i] != gray[:, i + 1]).any() for i in probes):
+        return gray
+    row_runs, column_runs = equal_line_runs(gray, 0), equal_line_runs(gray, 1)
+    if min(row_runs.min(), column_runs.min()) < 2 or min(len(row_runs), len(column_runs)) < 4:
+        return gray
+    # Repeated pixels blurred by a box as wide as a block: linear interpolation.
+    return cv2.blur(gray, (int(column_runs.min()), int(row_runs.min())), borderType=cv2.BORDER_REPLICATE)
+
+
 def read_gray_file(path: Path) -> np.ndarray:
-    """The image at `path` as grayscale uint8, oriented and flattened."""
-    return to_grayscale(load_image(path)[0])
+    """The image at `path` as grayscale uint8, oriented, flattened and unpixelated."""
+    return unpixelated(to_grayscale(load_image(path)[0]))
 
 
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
     """read_ink() of the image at `path`, placed in the file's pixels (a big
     JPEG is decoded smaller)."""
     image, scale = load_image(path)
-    ink = read_ink(to_grayscale(image), size_by_height)
+    ink = read_ink(unpixelated(to_grayscale(image)), size_by_height)
     return ink._replace(left=ink.left / scale, top=ink.top / scale, scale=ink.scale * scale)
 
 

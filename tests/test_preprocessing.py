@@ -18,6 +18,7 @@ from mnist_digits.preprocessing import (
     preprocess_file,
     read_ink,
     stroke_width,
+    unpixelated,
 )
 
 
@@ -360,3 +361,27 @@ def test_the_distance_to_paper_is_exact_and_the_same_on_every_call(mnist):
         for _ in range(4):
             np.testing.assert_array_equal(distance_to_paper(ink), first)
         np.testing.assert_allclose(np.square(first), np.rint(np.square(first)), atol=1e-4)
+
+
+def eight_by_eight(digit: np.ndarray) -> Image.Image:
+    """An MNIST digit stretched to fill its frame and counted in 8x8 blocks, dark on white."""
+    rows, cols = np.nonzero(digit)
+    stretched = cv2.resize(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1], (32, 32)) > 127
+    return Image.fromarray(255 - (stretched.reshape(8, 4, 8, 4).mean(axis=(1, 3)) * 255).astype(np.uint8))
+
+
+def test_a_picture_enlarged_by_repeating_pixels_is_smoothed_like_a_smooth_enlargement(mnist):
+    for digit in mnist.x_test[:10]:
+        blocks = eight_by_eight(digit)
+        pixelated = np.asarray(blocks.resize((64, 64), Image.Resampling.NEAREST)).astype(int)
+        smooth = np.asarray(blocks.resize((64, 64), Image.Resampling.BILINEAR)).astype(int)
+        assert np.abs(unpixelated(pixelated.astype(np.uint8)) - smooth).mean() < 0.3 * np.abs(pixelated - smooth).mean()
+
+
+def test_other_images_are_not_taken_for_enlarged_pixels(test_digits):
+    for digit in test_digits:
+        drawing, crop = large_drawing(digit), 255 - digit
+        assert unpixelated(drawing) is drawing and unpixelated(crop) is crop
+    block = np.full((64, 64), 255, np.uint8)
+    block[16:48, 28:36] = 0  # a bar: three runs of rows and columns, no picture
+    assert unpixelated(block) is block
