@@ -2,13 +2,14 @@
 (the UCI optdigits test set, as scikit-learn ships it), upscaled to blurry
 64x64 images, with their labels.
 
-    python benchmarks/real_scans.py /tmp/real_scans
+    python benchmarks/real_scans.py /tmp/real_scans [--upscaling nearest]
     python benchmarks/user_images_accuracy.py /tmp/real_scans
 
 Each digit was normalised to fill its 32x32 frame (stretched, not kept in
 proportion), then each 4x4 block's ink counted (0-16). Each of the 1,797 is
 written once, in one of four kinds that take turns: bilinear or bicubic
-upscaling, dark ink on white or white on black.
+upscaling, dark ink on white or white on black (`--upscaling` chooses others:
+nearest repeats each block's pixel, as a pixelated enlargement does).
 """
 
 import argparse
@@ -20,7 +21,8 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 SIDE = 64
-UPSCALING = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
+UPSCALING = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC,
+             "nearest": Image.Resampling.NEAREST}
 INK = ("dark", "light")
 
 
@@ -33,10 +35,11 @@ def as_scan(blocks: np.ndarray, upscaling: str, ink: str) -> Image.Image:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--upscaling", nargs="+", choices=UPSCALING, default=["bilinear", "bicubic"])
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     digits = load_digits()
-    kinds = [(upscaling, ink) for ink in INK for upscaling in UPSCALING]
+    kinds = [(upscaling, ink) for ink in INK for upscaling in args.upscaling]
     with open(args.out / "labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "digit", "kind", "index"])
