@@ -177,6 +177,8 @@ def read_digit(path: Path) -> Result:
             return [Result(file, image=as_it_is)]
         inputs = [Result(file, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
                   for ink in readings(gray)]
+        if len(inputs) == 1:
+            return inputs
         # The model can be sure of paper read as ink (the paper between a
         # frame-filling digit's strokes looks like a 0 or a 1): such a reading
         # is never taken over one that looks like a digit.
