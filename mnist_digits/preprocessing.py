@@ -577,16 +577,23 @@ def unpixelated(gray: np.ndarray) -> np.ndarray:
     return cv2.blur(gray, (int(column_runs.min()), int(row_runs.min())), borderType=cv2.BORDER_REPLICATE)
 
 
+def read_gray_and_scale(path: Path) -> tuple[np.ndarray, float]:
+    """The image at `path` as grayscale uint8, oriented, flattened and
+    unpixelated; and its pixels per pixel of the file (load_image)."""
+    image, scale = load_image(path)
+    return unpixelated(to_grayscale(image)), scale
+
+
 def read_gray_file(path: Path) -> np.ndarray:
-    """The image at `path` as grayscale uint8, oriented, flattened and unpixelated."""
-    return unpixelated(to_grayscale(load_image(path)[0]))
+    """The image at `path` as grayscale uint8, as read_gray_and_scale() reads it."""
+    return read_gray_and_scale(path)[0]
 
 
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
     """read_ink() of the image at `path`, placed in the file's pixels (a big
     JPEG is decoded smaller)."""
-    image, scale = load_image(path)
-    ink = read_ink(unpixelated(to_grayscale(image)), size_by_height)
+    gray, scale = read_gray_and_scale(path)
+    ink = read_ink(gray, size_by_height)
     return ink._replace(left=ink.left / scale, top=ink.top / scale, scale=ink.scale * scale)
 
 
