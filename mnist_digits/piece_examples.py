@@ -70,8 +70,9 @@ def labelled_pieces(page: np.ndarray, masks: np.ndarray) -> list[tuple[np.ndarra
         return []
     height, width = ink.intensity.shape
     # Each digit's mask, sampled at the ink's pixels.
-    rows = np.clip((ink.top + (np.arange(height) + 0.5) / ink.scale).astype(int), 0, page.shape[0] - 1)
-    columns = np.clip((ink.left + (np.arange(width) + 0.5) / ink.scale).astype(int), 0, page.shape[1] - 1)
+    left, top, scale = ink.placement
+    rows = np.clip((top + (np.arange(height) + 0.5) / scale).astype(int), 0, page.shape[0] - 1)
+    columns = np.clip((left + (np.arange(width) + 0.5) / scale).astype(int), 0, page.shape[1] - 1)
     owned = masks[:, rows[:, None], columns[None, :]] & (ink.intensity > INK_LEVEL)
     totals = np.maximum(owned.sum(axis=(1, 2)), 1)
     labels, groups = ink_digits(ink.intensity)

@@ -14,6 +14,7 @@ from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE, WHOLE_DIGIT
 from mnist_digits.preprocessing import (
     IMAGE_SUFFIXES,
+    Box,
     ImageError,
     already_mnist,
     as_mnist,
@@ -21,7 +22,7 @@ from mnist_digits.preprocessing import (
     read_gray_file,
     readings,
 )
-from mnist_digits.segmentation import Box, NarrowBlob, Piece, best_cut, digits_in_a_row, number_file_pieces
+from mnist_digits.segmentation import NarrowBlob, Piece, best_cut, digits_in_a_row, number_file_pieces
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
 # Where the image leaves the ink's polarity in doubt, the other reading wins

@@ -411,13 +411,37 @@ def holes_filled_by(before: np.ndarray, after: np.ndarray, min_area: float) -> n
     return filled[labels]
 
 
+Box = tuple[int, int, int, int]  # left, top, width, height
+
+
+class Placement(NamedTuple):
+    """Where the pixels of an image's ink, or of a region of them, lie in the original image."""
+
+    left: float = 0.0
+    top: float = 0.0
+    scale: float = 1.0  # these pixels per image pixel
+
+    def of_region(self, left: int, top: int) -> "Placement":
+        """Where a region whose corner is at (left, top) of these pixels lies."""
+        return Placement(self.left + left / self.scale, self.top + top / self.scale, self.scale)
+
+    def in_image(self, box: Box) -> Box:
+        """A box in these pixels as one in the original image's."""
+        left, top, width, height = box
+        return (round(self.left + left / self.scale), round(self.top + top / self.scale),
+                max(1, round(width / self.scale)), max(1, round(height / self.scale)))
+
+    def in_original_of(self, scale: float) -> "Placement":
+        """Where these pixels lie in the original of the image they were
+        placed in, that image being the original scaled by `scale`."""
+        return Placement(self.left / scale, self.top / scale, self.scale * scale)
+
+
 class Ink(NamedTuple):
     """An image's ink as MNIST intensities, and where that lies in the image."""
 
     intensity: np.ndarray  # float32 in [0, 1], white ink, cropped to the ink
-    left: float  # the original image's pixel coordinates of intensity[0, 0]
-    top: float
-    scale: float  # intensity pixels per original pixel
+    placement: Placement  # where intensity's pixels lie in the image
     polarity: Polarity  # how the ink was told from the paper
     border_ink_left_out: bool  # ink reaching the border, far more than the digit's, was taken for shadow
 
@@ -467,7 +491,7 @@ def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | No
     ink_left, ink_top, ink_right, ink_bottom = bounding_box(intensity > 0)
     scale = fine_size[0] / region.shape[1]
     return Ink(intensity[ink_top:ink_bottom, ink_left:ink_right],
-               region_left + ink_left / scale, region_top + ink_top / scale, scale, polarity, border_ink_left_out)
+               Placement(region_left, region_top, scale).of_region(ink_left, ink_top), polarity, border_ink_left_out)
 
 
 def readings(gray: np.ndarray) -> list[Ink]:
@@ -594,7 +618,7 @@ def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
     JPEG is decoded smaller)."""
     gray, scale = read_gray_and_scale(path)
     ink = read_ink(gray, size_by_height)
-    return ink._replace(left=ink.left / scale, top=ink.top / scale, scale=ink.scale * scale)
+    return ink._replace(placement=ink.placement.in_original_of(scale))
 
 
 def preprocess_file(path: Path) -> np.ndarray:

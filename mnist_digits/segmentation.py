@@ -18,7 +18,9 @@ import numpy as np
 from mnist_digits.model import IMAGE_SIZE
 from mnist_digits.preprocessing import (
     DIGIT_BOX,
+    Box,
     Ink,
+    Placement,
     as_mnist,
     centre_by_mass,
     fit_in_box,
@@ -27,8 +29,6 @@ from mnist_digits.preprocessing import (
     read_ink_file,
     stroke_width,
 )
-
-Box = tuple[int, int, int, int]  # left, top, width, height
 
 INK_LEVEL = 0.3  # intensity from which a pixel counts as ink when the row is cut
 # Marks lower than this fraction of the tallest digit (dots, a decimal point,
@@ -107,24 +107,6 @@ class Piece(NamedTuple):
     first_cut: int  # it lies between these two of its row's cuts
     last_cut: int
     width: float  # in digit heights
-
-
-class Placement(NamedTuple):
-    """Where the pixels of a row, or of a region of it, lie in the original image."""
-
-    left: float = 0.0
-    top: float = 0.0
-    scale: float = 1.0  # row pixels per image pixel
-
-    def of_region(self, left: int, top: int) -> "Placement":
-        """Where a region whose corner is at (left, top) of these pixels lies."""
-        return Placement(self.left + left / self.scale, self.top + top / self.scale, self.scale)
-
-    def in_image(self, box: Box) -> Box:
-        """A box in these pixels as one in the original image's."""
-        left, top, width, height = box
-        return (round(self.left + left / self.scale), round(self.top + top / self.scale),
-                max(1, round(width / self.scale)), max(1, round(height / self.scale)))
 
 
 IN_ROW_PIXELS = Placement()  # boxes in the row's own pixels
@@ -326,7 +308,7 @@ def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
 
 def pieces_of(ink: Ink) -> tuple[list[Piece], list[NarrowBlob]]:
     """split_row() of a row of ink, with boxes in the image's pixels."""
-    return split_row(ink.intensity, Placement(ink.left, ink.top, ink.scale))
+    return split_row(ink.intensity, ink.placement)
 
 
 def number_pieces(gray: np.ndarray) -> tuple[list[Piece], list[NarrowBlob]]:
