@@ -230,11 +230,17 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
     shadows, the table around a sheet, gradients and tint. Light ink is read
     from the negative image, exactly as dark ink: the same scan reads the
     same in white on black as in black on white.
+
+    A pixel is ink only if it is darker than the paper all around it. A
+    shadow's slanted edge is a staircase of pixels, and the square cannot
+    reach into its steps: the closing lifts them to the bright side's level,
+    which would make a line of ink along the edge, across the digit.
     """
     square = np.ones((stroke_limit, stroke_limit), np.uint8)
     if not dark_ink:
         gray = cv2.bitwise_not(gray)
     paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
+    paper = cv2.erode(paper, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
     # Light and shadow multiply: relative darkness is the ink's own.
     return cv2.divide(cv2.subtract(paper, gray), cv2.max(paper, DARKEST_PAPER), scale=255)
 
@@ -497,12 +503,14 @@ def readings(gray: np.ndarray) -> list[Ink]:
     """The digit's ink as the image most likely means it; then the other ways
     the image may mean it (the model, which knows digits, chooses): where it
     hardly tells ink from paper, as the other polarity reads it; where ink
-    reaching the border was taken for shadow, with that ink. Where the image
-    seems to say one polarity but no digit is found that way, the other."""
+    reaching the border was taken for shadow, with that ink. Where no digit
+    is found the way the image seems to say: each polarity, with the ink
+    reaching the border where none is found without it."""
     try:
         inks = [read_ink(gray)]
     except ImageError:
-        inks = other_reading(gray, dark_ink=True) + other_reading(gray, dark_ink=False)
+        inks = [ink for dark_ink in (True, False)
+                for ink in other_reading(gray, dark_ink) or other_reading(gray, dark_ink, keep_border_ink=True)]
         if not inks:
             raise
     if not inks[0].polarity.sure:
