@@ -505,12 +505,14 @@ def readings(gray: np.ndarray) -> list[Ink]:
     hardly tells ink from paper, as the other polarity reads it; where ink
     reaching the border was taken for shadow, with that ink. Where no digit
     is found the way the image seems to say: each polarity, with the ink
-    reaching the border where none is found without it."""
+    reaching the border where none is found without it, unless what is
+    found looks like paper (the brighter side of a blank photo)."""
     try:
         inks = [read_ink(gray)]
     except ImageError:
         inks = [ink for dark_ink in (True, False)
-                for ink in other_reading(gray, dark_ink) or other_reading(gray, dark_ink, keep_border_ink=True)]
+                for ink in other_reading(gray, dark_ink) or other_reading(gray, dark_ink, keep_border_ink=True)
+                if not looks_like_paper(as_mnist(ink.intensity))]
         if not inks:
             raise
     if not inks[0].polarity.sure:

@@ -129,6 +129,20 @@ def test_a_stroke_cut_off_by_a_tight_crop_is_read_with_the_rest_of_the_digit_too
     assert lefts == [0, 6]  # the hook too, not the bar alone
 
 
+def test_a_blank_photo_brighter_on_one_side_holds_no_digit(tmp_path):
+    # No digit the way the image seems to say (dark ink), the light-ink
+    # reading finds the bright side of the page, which looks like paper.
+    # Before that was checked, each of these 20 read as a digit (a 1).
+    paths = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        paper = 200 + rng.normal(0, 4, (600, 800)) + np.linspace(0, 40, 800)[None, :]
+        paths.append(tmp_path / f"blank_{seed}.jpg")
+        Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).save(paths[-1])
+    errors = [result.error for result in predict(load_model(shipped_model()), paths)]
+    assert errors.count("no digit found") >= 10
+
+
 def test_of_several_other_readings_the_surest_is_taken():
     def read_as(digit: int, confidence: float) -> Result:
         return Result(Path("a.png"), image=np.zeros((28, 28)),
