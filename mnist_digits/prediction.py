@@ -12,16 +12,7 @@ import numpy as np
 
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE, WHOLE_DIGIT
-from mnist_digits.preprocessing import (
-    IMAGE_SUFFIXES,
-    Box,
-    ImageError,
-    already_mnist,
-    as_mnist,
-    looks_like_paper,
-    read_gray_file,
-    readings,
-)
+from mnist_digits.preprocessing import IMAGE_SUFFIXES, Box, ImageError, digit_file_readings
 from mnist_digits.segmentation import NarrowBlob, Piece, best_cut, digits_in_a_row, number_file_pieces
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
@@ -173,17 +164,8 @@ def read_or_why_not(read: Callable[[Path], object], path: Path) -> tuple[object,
 
 def read_digit(path: Path) -> Result:
     def inputs(file: Path) -> list[Result]:
-        gray = read_gray_file(file)
-        if (as_it_is := already_mnist(gray)) is not None:
-            return [Result(file, image=as_it_is)]
-        inputs = [Result(file, image=as_mnist(ink.intensity), digits_in_a_row=digits_in_a_row(ink))
-                  for ink in readings(gray)]
-        if len(inputs) == 1:
-            return inputs
-        # The model can be sure of paper read as ink (the paper between a
-        # frame-filling digit's strokes looks like a 0 or a 1): such a reading
-        # is never taken over one that looks like a digit.
-        return [result for result in inputs if not looks_like_paper(result.image)] or inputs
+        return [Result(file, image=image, digits_in_a_row=1 if ink is None else digits_in_a_row(ink))
+                for image, ink in digit_file_readings(file)]
 
     results, error = read_or_why_not(inputs, path)
     if error is not None:

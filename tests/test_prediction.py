@@ -168,7 +168,7 @@ def test_a_thin_pen_on_a_page_lit_from_one_side_is_found_though_the_light_mislea
 
 
 def test_a_failure_inside_the_preparation_is_that_files_error_alone(mnist, tmp_path, monkeypatch):
-    import mnist_digits.prediction as prediction
+    import mnist_digits.preprocessing as preprocessing
 
     good, bad = tmp_path / "good.png", tmp_path / "bad.png"
     for path in (good, bad):
@@ -181,7 +181,7 @@ def test_a_failure_inside_the_preparation_is_that_files_error_alone(mnist, tmp_p
             raise ValueError("a bug")
         return as_mnist(intensity)
 
-    monkeypatch.setattr(prediction, "as_mnist", as_mnist_then_a_bug)
+    monkeypatch.setattr(preprocessing, "as_mnist", as_mnist_then_a_bug)
     first, second = predict(load_model(shipped_model()), [good, bad])
     assert first.digit == mnist.y_test[0] and first.error is None
     assert second.error == "cannot read image (ValueError: a bug)"
