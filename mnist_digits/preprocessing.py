@@ -62,6 +62,10 @@ MIN_CLEAN_INK_CONTRAST = 12
 # of it that near is a shadow's edge.
 RIM_WIDTH = 0.06
 SHADOW_EDGE_RIM = 0.25
+# A digit cropped tightly reaches the border too; where the ink kept inside
+# is this many times smaller than ink reaching the border, it may be a speck
+# on that digit, and the image is read both ways.
+SPECK_BESIDE_BORDER_INK = 8
 # Relative darkness is unstable on near-black paper: paper is taken as at least this bright.
 DARKEST_PAPER = 48
 # A pixel of an MNIST-like 28x28 this dark is its black background (a JPEG's noise included).
@@ -257,7 +261,7 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
 def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = False) -> tuple[np.ndarray, bool]:
     """The pixels of the digit: the parts of the ink that hold some clear ink
     (hysteresis: a soft stroke stays whole), without specks, page edges and
-    shadows' edges; and whether more ink than was kept was left out for reaching the border."""
+    shadows' edges; and whether much more ink was left out for reaching the border."""
     ink = ink & ~shadow_edges(ink & ~clear_ink, clear_ink)
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         ink.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
@@ -273,10 +277,7 @@ def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = F
     candidates = inner_areas if use_inner else areas
     keep = np.concatenate([[False], candidates >= 0.1 * candidates.max()])
     border_areas = areas[touches_border]
-    # A digit cropped tightly reaches the border too: where ink reaching it
-    # outweighs all ink kept inside (a speck on the digit, or a stroke of it
-    # that the crop cut off from the rest), the image is read both ways.
-    border_ink_left_out = use_inner and bool(np.any(border_areas >= inner_areas.max()))
+    border_ink_left_out = use_inner and bool(np.any(border_areas >= SPECK_BESIDE_BORDER_INK * inner_areas.max()))
     return keep[labels], border_ink_left_out
 
 
@@ -457,7 +458,7 @@ class Ink(NamedTuple):
     intensity: np.ndarray  # float32 in [0, 1], white ink, cropped to the ink
     placement: Placement  # where intensity's pixels lie in the image
     polarity: Polarity  # how the ink was told from the paper
-    border_ink_left_out: bool  # ink reaching the border, more than the digit's, was taken for shadow
+    border_ink_left_out: bool  # ink reaching the border, far more than the digit's, was taken for shadow
 
 
 def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | None = None,
