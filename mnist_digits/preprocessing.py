@@ -119,7 +119,7 @@ def load_image(path: Path, least_side: int = DECODED_SIDE) -> tuple[Image.Image,
                 width = image.size[0]
                 if drafted := image.draft("L", (least_side, least_side)):
                     scale = drafted[1][2] / width
-            image = ImageOps.exif_transpose(image)
+            ImageOps.exif_transpose(image, in_place=True)  # no copy when there is nothing to turn
             image.load()
     except FileNotFoundError:
         raise ImageError("no such file") from None
