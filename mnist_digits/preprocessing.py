@@ -24,15 +24,6 @@ DIGIT_BOX = 20
 # read again from the original at a size where it is about FINE_DIGIT_SIDE.
 COARSE_SIDE = 128
 FINE_DIGIT_SIDE = 64
-# Big JPEGs are decoded at 1/2, 1/4 or 1/8 of their size, keeping at least
-# DECODED_SIDE pixels. Where that leaves the digit's pen thinner than
-# THIN_DECODED_PEN pixels (a ballpoint on a phone photo), the line has lost
-# most of its contrast, and faint parts of it (the short bar of a 7) are lost
-# with it: such a file is decoded again at twice the size. (The pen is
-# measured in whole pixels of the digit's FINE_DIGIT_SIDE reading, so a pen
-# under about 4 % of the digit's height counts as thin too.)
-DECODED_SIDE = 2 * COARSE_SIDE
-THIN_DECODED_PEN = 2.5
 # Strokes are told from shadows by width: narrower than this fraction of the
 # image (while the digit's size is unknown: a thick marker digit that fills
 # the frame has strokes a third of it wide), then of the digit's height.
@@ -104,20 +95,20 @@ def open_image(path: Path) -> Image.Image:
         return Image.open(path)
 
 
-def load_image(path: Path, least_side: int = DECODED_SIDE) -> tuple[Image.Image, float]:
+def load_image(path: Path) -> tuple[Image.Image, float]:
     """Open an image as Pillow decodes it: first frame, EXIF orientation
-    applied; and its pixels per pixel of the file (less than 1 for a big
-    JPEG, decoded smaller but at least `least_side` pixels wide or tall)."""
+    applied; and its pixels per pixel of the file (less than 1 for a big JPEG)."""
     scale = 1.0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = open_image(path)
             if image.format == "JPEG":
-                # Decode big photos smaller, and colour ones as luminance
-                # only: several times faster, the same digit.
+                # Decode big photos at 1/2, 1/4 or 1/8 scale, keeping at least
+                # twice the coarse size, and colour ones as luminance only:
+                # several times faster, the same digit.
                 width = image.size[0]
-                if drafted := image.draft("L", (least_side, least_side)):
+                if drafted := image.draft("L", (2 * COARSE_SIDE, 2 * COARSE_SIDE)):
                     scale = drafted[1][2] / width
             ImageOps.exif_transpose(image, in_place=True)  # no copy when there is nothing to turn
             image.load()
@@ -620,17 +611,11 @@ def unpixelated(gray: np.ndarray) -> np.ndarray:
     return cv2.blur(gray, (int(column_runs.min()), int(row_runs.min())), borderType=cv2.BORDER_REPLICATE)
 
 
-def read_gray_and_scale(path: Path, least_side: int = DECODED_SIDE) -> tuple[np.ndarray, float]:
+def read_gray_and_scale(path: Path) -> tuple[np.ndarray, float]:
     """The image at `path` as grayscale uint8, oriented, flattened and
     unpixelated; and its pixels per pixel of the file (load_image)."""
-    image, scale = load_image(path, least_side)
+    image, scale = load_image(path)
     return unpixelated(to_grayscale(image)), scale
-
-
-def pen_blurred_by_decoding(ink: Ink, scale: float) -> bool:
-    """Whether a big JPEG, decoded at `scale` of its size, came out with this
-    ink's pen under THIN_DECODED_PEN pixels wide: it is worth decoding larger."""
-    return scale < 1 and stroke_width(ink.intensity > 0.5) < THIN_DECODED_PEN * ink.placement.scale
 
 
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
@@ -638,9 +623,6 @@ def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
     JPEG is decoded smaller)."""
     gray, scale = read_gray_and_scale(path)
     ink = read_ink(gray, size_by_height)
-    if pen_blurred_by_decoding(ink, scale):
-        gray, scale = read_gray_and_scale(path, 2 * DECODED_SIDE)
-        ink = read_ink(gray, size_by_height)
     return ink._replace(placement=ink.placement.in_original_of(scale))
 
 
@@ -648,13 +630,10 @@ def digit_file_readings(path: Path) -> list[tuple[np.ndarray, Ink | None]]:
     """The 28x28 model inputs the image of one digit at `path` may mean, the
     likely one first, each with the ink it was made from: the image itself
     (no ink) if it is an MNIST digit already, else its readings()."""
-    gray, scale = read_gray_and_scale(path)
+    gray, _ = read_gray_and_scale(path)
     if (as_it_is := already_mnist(gray)) is not None:
         return [(as_it_is, None)]
-    inks = readings(gray)
-    if pen_blurred_by_decoding(inks[0], scale):
-        inks = readings(read_gray_and_scale(path, 2 * DECODED_SIDE)[0])
-    inputs = [(as_mnist(ink.intensity), ink) for ink in inks]
+    inputs = [(as_mnist(ink.intensity), ink) for ink in readings(gray)]
     if len(inputs) == 1:
         return inputs
     # The model can be sure of paper read as ink (the paper between a

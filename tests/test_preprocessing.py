@@ -9,16 +9,13 @@ from PIL import Image
 from scipy import ndimage
 
 from mnist_digits.preprocessing import (
-    DECODED_SIDE,
     THINNEST_MNIST_STROKE,
     ImageError,
     centre_by_mass,
     distance_to_paper,
     enable_heif,
     fit_in_box,
-    pen_blurred_by_decoding,
     preprocess_file,
-    read_gray_and_scale,
     read_ink,
     stroke_width,
     unpixelated,
@@ -266,21 +263,6 @@ def test_a_ballpoint_line_on_a_big_noisy_photo_is_found(tmp_path):
                              quality=85))
     assert_mnist_like(x)
     assert mnist_stroke_width(x) >= THINNEST_MNIST_STROKE
-
-
-@pytest.mark.parametrize("pen, suffix, decoded_again", [(3, "jpg", True), (60, "jpg", False), (3, "png", False)])
-def test_a_thin_pen_on_a_big_photo_is_decoded_again_larger(tmp_path, pen, suffix, decoded_again):
-    # Decoded at 1/8, a 3 px ballpoint on a 2,400 px photo is under half a
-    # pixel wide and has lost most of its contrast; a broad marker has not,
-    # and a PNG is decoded whole anyway.
-    photo = np.full((2400, 2400), 210, np.uint8)
-    cv2.polylines(photo, [np.array([(800, 700), (1600, 700), (1000, 1800)])], False, 40, pen)
-    path = save(tmp_path, Image.fromarray(photo), f"seven.{suffix}", **({"quality": 90} if suffix == "jpg" else {}))
-    gray, scale = read_gray_and_scale(path)
-    assert pen_blurred_by_decoding(read_ink(gray), scale) == decoded_again
-    if decoded_again:
-        finer, finer_scale = read_gray_and_scale(path, 2 * DECODED_SIDE)
-        assert finer_scale == 2 * scale and not pen_blurred_by_decoding(read_ink(finer), finer_scale)
 
 
 def test_a_pale_digit_becomes_white_on_black(test_digits, tmp_path):
