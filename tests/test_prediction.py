@@ -32,10 +32,10 @@ def large_drawing(digit: np.ndarray) -> np.ndarray:
     return 255 - np.asarray(Image.fromarray(digit).resize((280, 280), Image.Resampling.BICUBIC))
 
 
-def test_a_clear_drawing_has_one_reading_and_a_coarse_scan_may_have_several(mnist):
+def test_a_clear_drawing_has_one_reading_and_a_coarse_scan_may_have_two(mnist):
     assert [len(readings(large_drawing(digit))) for digit in mnist.x_test[:10]] == [1] * 10
     counts = [len(readings(coarse_scan(digit, dark_ink))) for digit in mnist.x_test[:10] for dark_ink in (True, False)]
-    assert sum(count > 1 for count in counts) >= 5
+    assert counts.count(2) >= 5
     polarities = {reading.polarity.dark_ink for reading in readings(coarse_scan(mnist.x_test[0], True))}
     assert len(polarities) == len(readings(coarse_scan(mnist.x_test[0], True)))
 
@@ -55,8 +55,8 @@ class Answers:
 @pytest.mark.parametrize("other, expected", [(0.5, 0), (0.7, 0), (0.5 * OTHER_READING_MARGIN + 0.1, 1)])
 def test_the_other_reading_wins_only_when_the_model_is_clearly_surer(mnist, tmp_path, other, expected):
     path = tmp_path / "scan.png"
-    Image.fromarray(coarse_scan(mnist.x_test[10], dark_ink=True)).save(path)
-    assert len(readings(coarse_scan(mnist.x_test[10], dark_ink=True))) == 2
+    Image.fromarray(coarse_scan(mnist.x_test[1], dark_ink=True)).save(path)
+    assert len(readings(coarse_scan(mnist.x_test[1], dark_ink=True))) == 2
     result, = predict(Answers(first=0.5, other=other), [path])
     assert result.digit == expected and not result.other_readings
 
