@@ -107,7 +107,7 @@ def tight_crop_with_a_speck(digit: np.ndarray) -> np.ndarray:
     return gray
 
 
-def test_a_digit_cropped_to_the_border_is_read_as_well_as_the_speck_inside_it(mnist, tmp_path):
+def test_a_digit_cropped_to_the_border_with_a_speck_inside_is_read_whole(mnist, tmp_path):
     zero = mnist.x_test[3]
     assert mnist.y_test[3] == 0
     assert any(ink.intensity.shape >= (50, 50) and ink.polarity.dark_ink  # the whole 0
