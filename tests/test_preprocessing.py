@@ -11,6 +11,7 @@ from scipy import ndimage
 from mnist_digits.preprocessing import (
     THINNEST_MNIST_STROKE,
     ImageError,
+    as_mnist,
     centre_by_mass,
     distance_to_paper,
     enable_heif,
@@ -125,6 +126,18 @@ def test_a_small_digit_off_centre_in_a_large_image_is_found_and_centred(test_dig
     page[100:160, 1700:1760] = large_drawing(test_digits[3], side=60)
     x = preprocess_file(save(tmp_path, Image.fromarray(page), "small.png"))
     assert_mnist_like(x)
+
+
+@pytest.mark.parametrize("index", [0, 3, 10])
+def test_the_dashes_of_a_ruled_line_far_from_a_small_digit_are_left_out(test_digits, index):
+    page = np.full((900, 1200), 255, np.uint8)
+    page[500:620, 540:660] = large_drawing(test_digits[index], side=120)
+    alone = read_ink(page)
+    for left in range(60, 1140, 100):  # a line broken into dashes, 2 digit heights above it
+        page[260:264, left:left + 60] = 60
+    with_dashes = read_ink(page)
+    assert with_dashes.intensity.shape[0] / with_dashes.placement.scale < 120
+    assert similarity(as_mnist(with_dashes.intensity), as_mnist(alone.intensity)) > 0.95
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "P", "CMYK", "I;16", "1"])
