@@ -57,6 +57,11 @@ SHADOW_EDGE_RIM = 0.25
 # is this many times smaller than ink reaching the border, it may be a speck
 # on that digit, and the image is read both ways.
 SPECK_BESIDE_BORDER_INK = 8
+# The strongest ink is that of the strongest 0.5 % of the coarse copy's
+# pixels, or of its strongest STRONGEST_INK_PIXELS where those are fewer: a
+# small thin digit on a big page covers a few dozen, and the lines of ruled
+# paper around it would set the level instead.
+STRONGEST_INK_PIXELS = 24
 # Relative darkness is unstable on near-black paper: paper is taken as at least this bright.
 DARKEST_PAPER = 48
 # A pixel of an MNIST-like 28x28 this dark is its black background (a JPEG's noise included).
@@ -373,7 +378,7 @@ def locate_digit(coarse: np.ndarray, dark_ink: bool, keep_border_ink: bool = Fal
     """On a coarse image: the least contrast that counts as ink (0-255), the
     digit's mask, and whether ink reaching the border was left out of it."""
     strength = ink_strength(coarse, dark_ink, max(3, round(max(coarse.shape) * COARSE_STROKE_LIMIT)))
-    typical, strongest = histogram_quantiles(strength, [0.5, 0.995])
+    typical, strongest = histogram_quantiles(strength, [0.5, 1 - min(0.005, STRONGEST_INK_PIXELS / strength.size)])
     min_contrast = MIN_CLEAN_INK_CONTRAST if typical == 0 else MIN_INK_CONTRAST  # 0: no noise at all
     if np.count_nonzero(strength > 1.5 * min_contrast) < 2:
         raise ImageError("no digit found")

@@ -278,6 +278,20 @@ def test_a_ballpoint_line_on_a_big_noisy_photo_is_found(tmp_path):
     assert mnist_stroke_width(x) >= THINNEST_MNIST_STROKE
 
 
+def test_a_small_ballpoint_digit_on_a_ruled_sheet_is_found_among_the_lines():
+    """The lines end at the sheet's edges, inside the photo: none reaches the border."""
+    page = np.full((1500, 2000), 110, np.uint8)  # the table
+    page[80:1420, 120:1880] = 235  # the sheet
+    seven = np.zeros_like(page)
+    cv2.polylines(seven, [SEVEN // 3 + [900, 600]], False, 255, 3, cv2.LINE_AA)
+    alone = read_ink((page - seven / 255 * (page - 40)).astype(np.uint8))
+    for row in range(120, 1420, 60):
+        page[row:row + 3, 120:1880] = 190
+    ink = read_ink((page - seven / 255 * (page - 40)).astype(np.uint8))
+    assert ink.intensity.shape[0] / ink.placement.scale < 400
+    assert similarity(as_mnist(ink.intensity), as_mnist(alone.intensity)) > 0.9
+
+
 def test_a_pale_digit_becomes_white_on_black(test_digits, tmp_path):
     drawing = large_drawing(test_digits[2])
     pale = 255 - (255 - drawing.astype(np.float32)) * 0.25  # ink 64 levels below the paper
