@@ -62,6 +62,9 @@ SPECK_BESIDE_BORDER_INK = 8
 # small thin digit on a big page covers a few dozen, and the lines of ruled
 # paper around it would set the level instead.
 STRONGEST_INK_PIXELS = 24
+# Clear ink rises from the paper by half the ink threshold within this many
+# coarse pixels: a blurred coarse scan's stroke does, a soft shadow does not.
+INK_EDGE_SPAN = 7
 # Relative darkness is unstable on near-black paper: paper is taken as at least this bright.
 DARKEST_PAPER = 48
 # A pixel of an MNIST-like 28x28 this dark is its black background (a JPEG's noise included).
@@ -383,12 +386,15 @@ def locate_digit(coarse: np.ndarray, dark_ink: bool, keep_border_ink: bool = Fal
     if np.count_nonzero(strength > 1.5 * min_contrast) < 2:
         raise ImageError("no digit found")
     # Ink is darker, relative to its paper, than a shadow: at least 60 % as
-    # dark as the strongest ink (a faint pencil is faint all over). Softer
-    # pixels count where they continue such ink: a blurred stroke stays whole.
+    # dark as the strongest ink (a faint pencil is faint all over), and it
+    # has an edge: a soft shadow as dark, too round for the paper's closing
+    # to lift, has none. Softer pixels count where they continue such ink: a
+    # blurred stroke stays whole.
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(int(otsu), min_contrast, round(0.6 * strongest))
-    mask, border_ink_left_out = digit_mask(strength > max(min_contrast, threshold // 2), strength > threshold,
-                                           keep_border_ink)
+    edge = cv2.morphologyEx(strength, cv2.MORPH_GRADIENT, np.ones((INK_EDGE_SPAN, INK_EDGE_SPAN), np.uint8))
+    mask, border_ink_left_out = digit_mask(strength > max(min_contrast, threshold // 2),
+                                           (strength > threshold) & (edge > threshold // 2), keep_border_ink)
     if not mask.any():
         raise ImageError("no digit found")
     return min_contrast, mask, border_ink_left_out

@@ -18,6 +18,7 @@ from mnist_digits.preprocessing import (
     fit_in_box,
     preprocess_file,
     read_ink,
+    read_ink_file,
     stroke_width,
     unpixelated,
 )
@@ -290,6 +291,17 @@ def test_a_small_ballpoint_digit_on_a_ruled_sheet_is_found_among_the_lines():
     ink = read_ink((page - seven / 255 * (page - 40)).astype(np.uint8))
     assert ink.intensity.shape[0] / ink.placement.scale < 400
     assert similarity(as_mnist(ink.intensity), as_mnist(alone.intensity)) > 0.9
+
+
+def test_a_soft_shadow_as_dark_as_a_thin_pen_is_not_taken_for_the_digit(tmp_path):
+    rows, cols = np.mgrid[0:1:2400j, 0:1:3000j]
+    page = 225 * (1 - 0.3 * np.exp(-((rows - 0.5) ** 2 + (cols - 0.5) ** 2) / (2 * 0.35 ** 2)))
+    seven = np.zeros(page.shape, np.uint8)
+    cv2.polylines(seven, [SEVEN // 5 + [2300, 300]], False, 255, 3, cv2.LINE_AA)  # a corner of the photo
+    photo = (page - seven / 255 * (page - 50)).astype(np.uint8)
+    ink = read_ink_file(save(tmp_path, Image.fromarray(photo), "shadow.jpg", quality=85))
+    left, top, width, height = ink.placement.in_image((0, 0, ink.intensity.shape[1], ink.intensity.shape[0]))
+    assert 2300 <= left < 2400 and 300 <= top < 400 and 200 < height < 300
 
 
 def test_a_pale_digit_becomes_white_on_black(test_digits, tmp_path):
