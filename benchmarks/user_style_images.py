@@ -378,11 +378,13 @@ def dim_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return jpeg(to_image(rgb), rng), "jpg"
 
 
-def ballpoint_digit(digit: np.ndarray, rng: Rng) -> tuple[np.ndarray, int, float]:
+def ballpoint_digit(digit: np.ndarray, rng: Rng, sides: tuple[int, int] = (1200, 2800),
+                    share: tuple[float, float] = (0.25, 0.6)) -> tuple[np.ndarray, int, float]:
     """A digit written with a ballpoint, a line a few pixels wide, on a big
-    picture: its coverage of the picture, its height and the pen's width."""
-    height, width = int(rng.integers(1200, 2800)), int(rng.integers(1200, 2800))
-    size, pen = int(min(height, width) * rng.uniform(0.25, 0.6)), rng.uniform(2, 6)
+    picture (`sides` pixels a side, the digit a `share` of the shorter): its
+    coverage of the picture, its height and the pen's width."""
+    height, width = int(rng.integers(*sides)), int(rng.integers(*sides))
+    size, pen = int(min(height, width) * rng.uniform(*share)), rng.uniform(2, 6)
     alpha = ndimage.gaussian_filter(pen_alpha(digit, size, pen), rng.uniform(0.3, 1.2))
     return place(alpha, (height, width), rng).astype(np.float32), size, pen
 
@@ -407,7 +409,11 @@ def ballpoint_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
 def ruled_ballpoint(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     """A ballpoint digit photographed on ruled notebook paper whose lines are
     about as dark as the pen, the sheet a little askew."""
-    coverage, size, pen = ballpoint_digit(digit, rng)
+    return ruled_photo(*ballpoint_digit(digit, rng), rng)
+
+
+def ruled_photo(coverage: np.ndarray, size: int, pen: float, rng: Rng) -> tuple[bytes, str]:
+    """A photo of a ballpoint digit (its coverage, height and pen) on ruled paper."""
     height, width = coverage.shape
     spacing = size / rng.uniform(1.2, 2.2)  # a digit spans one or two lines
     rows = np.arange(height, dtype=np.float32)[:, None] - np.tan(np.radians(rng.uniform(-2, 2))) * np.arange(width)
@@ -417,6 +423,15 @@ def ruled_ballpoint(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     paper = office_paper(rng)
     line = paper * (1 - rng.uniform(0.1, 0.35) * np.array([1.0, 0.8, 0.3]))  # blue-grey, 10-35 % darker
     return photographed(compose(coverage, compose(rules, paper, line), ballpoint_ink(rng)), rng)
+
+
+def ballpoint_on_big_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A small ballpoint digit on a 12-megapixel phone photo (3000-4032 px a
+    side, the digit a tenth to a third of it), on plain or ruled paper."""
+    coverage, size, pen = ballpoint_digit(digit, rng, sides=(3000, 4032), share=(0.1, 0.35))
+    if rng.random() < 0.5:
+        return ruled_photo(coverage, size, pen, rng)
+    return photographed(compose(coverage, office_paper(rng), ballpoint_ink(rng)), rng)
 
 
 def thin_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
@@ -501,7 +516,8 @@ def user_crop_28(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
 # MNIST digit with filled loops has no such drawing: its centreline is another
 # shape (a 6 becomes a 5, an 8 a 6). Those kinds take, for a test digit whose
 # centreline overlaps it less than this, the next one with the same label.
-THIN_PEN_KINDS = {"ballpoint_photo", "thin_canvas", "pale_ink", "small_on_big_canvas", "ruled_ballpoint"}
+THIN_PEN_KINDS = {"ballpoint_photo", "thin_canvas", "pale_ink", "small_on_big_canvas", "ruled_ballpoint",
+                  "ballpoint_on_big_photo"}
 LEAST_CENTRELINE_FIDELITY = 0.7
 
 
@@ -523,7 +539,8 @@ KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
     "tiny_canvas": tiny_canvas, "grid_paper": grid_paper, "sticky_note": sticky_note, "dim_photo": dim_photo,
     "ballpoint_photo": ballpoint_photo, "thin_canvas": thin_canvas, "pale_ink": pale_ink,
     "small_on_big_canvas": small_on_big_canvas, "low_res_scan": low_res_scan, "user_crop_28": user_crop_28,
-    "ruled_ballpoint": ruled_ballpoint,  # last: the kinds before it come out as they did before it
+    # Kinds added later come last: the kinds before them come out as they did before.
+    "ruled_ballpoint": ruled_ballpoint, "ballpoint_on_big_photo": ballpoint_on_big_photo,
 }
 
 
