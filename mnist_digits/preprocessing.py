@@ -260,8 +260,8 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
 def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = False) -> tuple[np.ndarray, bool]:
     """The pixels of the digit: the parts of the ink that hold some clear ink
     (hysteresis: a soft stroke stays whole), without specks, page edges,
-    shadows' edges and marks far from it; and whether much more ink was left
-    out for reaching the border."""
+    shadows' edges and the dashes of a line far from it; and whether much
+    more ink was left out for reaching the border."""
     ink = ink & ~shadow_edges(ink & ~clear_ink, clear_ink)
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         ink.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
@@ -275,29 +275,26 @@ def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = F
     # unless the image is cropped tightly around it and nothing else is there.
     use_inner = not keep_border_ink and inner_areas.max() >= 0.02 * areas.max()
     candidates = inner_areas if use_inner else areas
-    keep = np.concatenate([[False], pieces_of_the_digit(stats[1:], candidates)])
+    keep = np.concatenate([[False], without_far_dashes(stats[1:], candidates >= 0.1 * candidates.max())])
     border_areas = areas[touches_border]
     border_ink_left_out = use_inner and bool(np.any(border_areas >= SPECK_BESIDE_BORDER_INK * inner_areas.max()))
     return keep[labels], border_ink_left_out
 
 
-def pieces_of_the_digit(stats: np.ndarray, areas: np.ndarray) -> np.ndarray:
-    """Which components (OpenCV stats rows, of these areas) make the digit:
-    the largest, and those of at least a tenth its area within its size of it
-    or of one already taken (a digit's pieces, a row of digits); not the
-    dashes of a ruled line further off."""
+def without_far_dashes(stats: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """These pieces (OpenCV stats rows) less the dashes (thin, level and
+    long) further from every other piece than the largest of those is
+    large: a ruled line that noise broke into dashes reaching no border,
+    which would stretch a small digit's box; not a 7's or a 5's bar."""
     left, top, width, height = stats[:, :4].T.astype(np.int64)
-    right, bottom = left + width, top + height
-    seed = int(np.argmax(areas))
-    reach = max(width[seed], height[seed])
-    large, taken = areas >= 0.1 * areas[seed], np.arange(len(areas)) == seed
-    while True:
-        gap_x = np.maximum(np.maximum(left[:, None] - right[taken], left[taken] - right[:, None]), 0)
-        gap_y = np.maximum(np.maximum(top[:, None] - bottom[taken], top[taken] - bottom[:, None]), 0)
-        near = large & ~taken & (np.maximum(gap_x, gap_y) <= reach).any(axis=1)
-        if not near.any():
-            return taken
-        taken |= near
+    dashes = pieces & (height <= 2) & (width >= 3 * height)
+    others = pieces & ~dashes
+    if not others.any():
+        return pieces
+    reach = max(width[others].max(), height[others].max())
+    gap_x = np.maximum(np.maximum(left[:, None] - (left + width)[others], left[others] - (left + width)[:, None]), 0)
+    gap_y = np.maximum(np.maximum(top[:, None] - (top + height)[others], top[others] - (top + height)[:, None]), 0)
+    return pieces & ~(dashes & (np.maximum(gap_x, gap_y) > reach).all(axis=1))
 
 
 def shadow_edges(soft_ink: np.ndarray, clear_ink: np.ndarray) -> np.ndarray:
