@@ -134,7 +134,7 @@ def test_the_dashes_of_a_ruled_line_far_from_a_small_digit_are_left_out(test_dig
     page = np.full((900, 1200), 255, np.uint8)
     page[500:620, 540:660] = large_drawing(test_digits[index], side=120)
     alone = read_ink(page)
-    for left in range(60, 1140, 100):  # a line broken into dashes, 2 digit heights above it
+    for left in range(60, 1140, 100):  # a line broken into dashes, about 3 digit heights above it
         page[260:264, left:left + 60] = 60
     with_dashes = read_ink(page)
     assert with_dashes.intensity.shape[0] / with_dashes.placement.scale < 120
@@ -279,16 +279,21 @@ def test_a_ballpoint_line_on_a_big_noisy_photo_is_found(tmp_path):
     assert mnist_stroke_width(x) >= THINNEST_MNIST_STROKE
 
 
+def written_on(page: np.ndarray, polyline: np.ndarray, pen: int, ink: int) -> np.ndarray:
+    """The page (uint8 or float) with a pen line along `polyline`, as dark as `ink`."""
+    coverage = np.zeros(page.shape, np.uint8)
+    cv2.polylines(coverage, [polyline], False, 255, pen, cv2.LINE_AA)
+    return (page - coverage / 255 * (page - ink)).astype(np.uint8)
+
+
 def test_a_small_ballpoint_digit_on_a_ruled_sheet_is_found_among_the_lines():
     """The lines end at the sheet's edges, inside the photo: none reaches the border."""
     page = np.full((1500, 2000), 110, np.uint8)  # the table
     page[80:1420, 120:1880] = 235  # the sheet
-    seven = np.zeros_like(page)
-    cv2.polylines(seven, [SEVEN // 3 + [900, 600]], False, 255, 3, cv2.LINE_AA)
-    alone = read_ink((page - seven / 255 * (page - 40)).astype(np.uint8))
+    alone = read_ink(written_on(page, SEVEN // 3 + [900, 600], pen=3, ink=40))
     for row in range(120, 1420, 60):
         page[row:row + 3, 120:1880] = 190
-    ink = read_ink((page - seven / 255 * (page - 40)).astype(np.uint8))
+    ink = read_ink(written_on(page, SEVEN // 3 + [900, 600], pen=3, ink=40))
     assert ink.intensity.shape[0] / ink.placement.scale < 400
     assert similarity(as_mnist(ink.intensity), as_mnist(alone.intensity)) > 0.9
 
@@ -296,11 +301,9 @@ def test_a_small_ballpoint_digit_on_a_ruled_sheet_is_found_among_the_lines():
 def test_a_soft_shadow_as_dark_as_a_thin_pen_is_not_taken_for_the_digit(tmp_path):
     rows, cols = np.mgrid[0:1:2400j, 0:1:3000j]
     page = 225 * (1 - 0.3 * np.exp(-((rows - 0.5) ** 2 + (cols - 0.5) ** 2) / (2 * 0.35 ** 2)))
-    seven = np.zeros(page.shape, np.uint8)
-    cv2.polylines(seven, [SEVEN // 5 + [2300, 300]], False, 255, 3, cv2.LINE_AA)  # a corner of the photo
-    photo = (page - seven / 255 * (page - 50)).astype(np.uint8)
+    photo = written_on(page, SEVEN // 5 + [2300, 300], pen=3, ink=50)  # in a corner of the photo
     ink = read_ink_file(save(tmp_path, Image.fromarray(photo), "shadow.jpg", quality=85))
-    left, top, width, height = ink.placement.in_image((0, 0, ink.intensity.shape[1], ink.intensity.shape[0]))
+    left, top, _, height = ink.placement.in_image((0, 0, ink.intensity.shape[1], ink.intensity.shape[0]))
     assert 2300 <= left < 2400 and 300 <= top < 400 and 200 < height < 300
 
 
