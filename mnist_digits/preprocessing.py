@@ -74,6 +74,9 @@ MNIST_BLACK = 16
 # cover less, and all but 4 of the 60,000 have thinner strokes.
 PAPER_RIM_SHARE = 0.5
 PAPER_STROKE_WIDTH = 9
+# A reading in the other polarity lies between a digit's strokes if it lies
+# within its box, give or take this fraction of the box.
+BETWEEN_STROKES_SLACK = 0.02
 # An image this small on a side is not taken for an enlarged one.
 PIXELATED_MIN_SIDE = 16
 # The images are small: OpenCV's threads would cost more than they give, and
@@ -667,7 +670,25 @@ def digit_file_readings(path: Path) -> list[tuple[np.ndarray, Ink | None]]:
     # The model can be sure of paper read as ink (the paper between a
     # frame-filling digit's strokes looks like a 0 or a 1): such a reading
     # is never taken over one that looks like a digit.
-    return [(image, ink) for image, ink in inputs if not looks_like_paper(image)] or inputs
+    digits = [(image, ink) for image, ink in inputs if not looks_like_paper(image)] or inputs
+    likely = digits[0][1]
+    return [(image, ink) for image, ink in digits if not lies_between_strokes(ink, likely)]
+
+
+def lies_between_strokes(ink: Ink, digit: Ink) -> bool:
+    """Whether `ink`, read in the other polarity than `digit`, lies within
+    the digit's box and is at most half as large: the paper between its
+    strokes. A digit in the other polarity would hold this digit's ink
+    between its strokes, not lie among them."""
+    if ink.polarity.dark_ink == digit.polarity.dark_ink:
+        return False
+    (left, top, width, height), (digit_left, digit_top, digit_width, digit_height) = (
+        reading.placement.in_image((0, 0, reading.intensity.shape[1], reading.intensity.shape[0]))
+        for reading in (ink, digit))
+    slack = BETWEEN_STROKES_SLACK * max(digit_width, digit_height)
+    return (left >= digit_left - slack and top >= digit_top - slack
+            and left + width <= digit_left + digit_width + slack and top + height <= digit_top + digit_height + slack
+            and width * height <= digit_width * digit_height / 2)
 
 
 def preprocess_file(path: Path) -> np.ndarray:
