@@ -197,6 +197,7 @@ def histogram_quantiles(values: np.ndarray, fractions: list[float], where: np.nd
 class Polarity(NamedTuple):
     dark_ink: bool
     sure: bool  # False: the image hardly tells ink from paper; the other way is worth a try
+    flat_paper: bool = False  # not sure, but the side of a flat paper's level
 
 
 def ink_polarity(gray: np.ndarray) -> Polarity:
@@ -219,7 +220,9 @@ def ink_polarity(gray: np.ndarray) -> Polarity:
     # A digit that fills its frame has as much ink as paper nearby: a thick
     # or blurred one, or a coarse scan. The flat paper's side is a good first guess.
     flat_paper_says = ink_side_of_flat_paper(gray)
-    return Polarity(dark_votes >= voters / 2 if flat_paper_says is None else flat_paper_says, sure=False)
+    if flat_paper_says is None:
+        return Polarity(dark_votes >= voters / 2, sure=False)
+    return Polarity(flat_paper_says, sure=False, flat_paper=True)
 
 
 def ink_side_of_flat_paper(gray: np.ndarray) -> bool | None:
@@ -678,9 +681,12 @@ def digit_file_readings(path: Path) -> list[tuple[np.ndarray, Ink | None]]:
 def lies_between_strokes(ink: Ink, digit: Ink) -> bool:
     """Whether `ink`, read in the other polarity than `digit`, lies within
     the digit's box and is at most half as large: the paper between its
-    strokes. A digit in the other polarity would hold this digit's ink
-    between its strokes, not lie among them."""
-    if ink.polarity.dark_ink == digit.polarity.dark_ink:
+    strokes. On flat paper, the likely reading is the digit or the paper
+    between its strokes; a digit in the other polarity would hold this
+    digit's ink between its strokes, not lie among them. (Under uneven
+    light the likely reading may be a lit part of the page, which holds the
+    digit.)"""
+    if ink.polarity.dark_ink == digit.polarity.dark_ink or not digit.polarity.flat_paper:
         return False
     (left, top, width, height), (digit_left, digit_top, digit_width, digit_height) = (
         reading.placement.in_image((0, 0, reading.intensity.shape[1], reading.intensity.shape[0]))
