@@ -514,8 +514,10 @@ def user_crop_28(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
 
 # The kinds that draw a digit along its centreline with a thin pen. A thick
 # MNIST digit with filled loops has no such drawing: its centreline is another
-# shape (a 6 becomes a 5, an 8 a 6). Those kinds take, for a test digit whose
-# centreline overlaps it less than this, the next one with the same label.
+# shape (a 6 becomes a 5, an 8 a 6); nor has a faint one whose smooth shape
+# breaks apart (a 6 becomes two dashes). Those kinds take, for a test digit
+# whose centreline overlaps it less than this, or whose smooth shape is in
+# more pieces than its ink, the next one with the same label.
 THIN_PEN_KINDS = {"ballpoint_photo", "thin_canvas", "pale_ink", "small_on_big_canvas", "ruled_ballpoint",
                   "ballpoint_on_big_photo"}
 LEAST_CENTRELINE_FIDELITY = 0.7
@@ -526,9 +528,15 @@ def test_digit_for(kind: str, index: int, labels: np.ndarray, images: np.ndarray
     if kind not in THIN_PEN_KINDS:
         return index
     for candidate in [*range(index, len(labels)), *range(index)]:
-        if labels[candidate] == labels[index] and centreline_fidelity(images[candidate]) >= LEAST_CENTRELINE_FIDELITY:
+        if (labels[candidate] == labels[index] and centreline_fidelity(images[candidate]) >= LEAST_CENTRELINE_FIDELITY
+                and pieces(smooth_shape(images[candidate])) <= pieces(images[candidate] > 0)):
             return candidate
     return index
+
+
+def pieces(mask: np.ndarray) -> int:
+    """How many 8-connected pieces a mask is in."""
+    return ndimage.label(mask, np.ones((3, 3)))[1]
 
 
 KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
