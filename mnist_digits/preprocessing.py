@@ -407,6 +407,9 @@ def distance_to_paper(ink: np.ndarray) -> np.ndarray:
     """Each pixel's Euclidean distance to the nearest pixel without ink, the
     same on every call."""
     distance = cv2.distanceTransform(ink.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    # Where no pixel is paper (a broad brush's 1, cropped to its ink),
+    # OpenCV gives 2 ** 64, whose square overflows: no stroke is wider than the drawing.
+    distance = np.minimum(distance, max(ink.shape))
     # Exact distances are roots of whole numbers; OpenCV's come within a few
     # 1e-7 of them, differently from call to call, which can tip the choice
     # of a stroke's middle pixels: the same image must give the same digit.

@@ -1,5 +1,6 @@
 import io
 import struct
+import warnings
 import zlib
 
 import cv2
@@ -423,6 +424,18 @@ def test_the_distance_to_paper_is_exact_and_the_same_on_every_call(mnist):
         for _ in range(4):
             np.testing.assert_array_equal(distance_to_paper(ink), first)
         np.testing.assert_allclose(np.square(first), np.rint(np.square(first)), atol=1e-4)
+
+
+def test_a_broad_brush_1_that_is_all_ink_is_read_without_a_warning(tmp_path):
+    # Cropped to its ink, a solid bar has no paper to measure its stroke
+    # against: OpenCV's distance was 2 ** 64, and its square overflowed,
+    # which printed a RuntimeWarning under the predictor's answer.
+    canvas = np.full((64, 64), 255, np.uint8)
+    canvas[8:56, 26:38] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert stroke_width(np.ones((48, 12), bool)) < 100
+        assert_mnist_like(preprocess_file(save(tmp_path, Image.fromarray(canvas), "bar.png")))
 
 
 def eight_by_eight(digit: np.ndarray) -> Image.Image:
