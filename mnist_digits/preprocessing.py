@@ -269,8 +269,7 @@ def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = F
     shadows' edges and the dashes of a line far from it; and whether much
     more ink was left out for reaching the border."""
     ink = ink & ~shadow_edges(ink & ~clear_ink, clear_ink)
-    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-        ink.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
+    count, labels, stats = connected_pieces(ink)
     areas = stats[1:, cv2.CC_STAT_AREA]
     areas = np.where(np.bincount(labels[clear_ink], minlength=count)[1:] > 0, areas, 0)
     if not areas.any():
@@ -307,13 +306,23 @@ def shadow_edges(soft_ink: np.ndarray, clear_ink: np.ndarray) -> np.ndarray:
     """The soft ink that reaches the border and lies mostly away from clear
     ink: the edge of a shadow, which would join the digit where it passes by,
     not the soft rim of a stroke."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(soft_ink.view(np.uint8), 8)
+    if not (soft_ink[0].any() or soft_ink[-1].any() or soft_ink[:, 0].any() or soft_ink[:, -1].any()):
+        return np.zeros_like(soft_ink)  # most images: none reaches the border
+    count, labels, stats = connected_pieces(soft_ink)
     touches_border, areas = reach_border(stats[1:], soft_ink.shape), stats[1:, cv2.CC_STAT_AREA]
     if not touches_border.any():
         return np.zeros_like(soft_ink)
     to_clear_ink = cv2.distanceTransform((~clear_ink).view(np.uint8), cv2.DIST_L2, 3)
     rim = np.bincount(labels[to_clear_ink <= RIM_WIDTH * max(soft_ink.shape)], minlength=count)[1:]
     return np.concatenate([[False], touches_border & (rim < SHADOW_EDGE_RIM * areas)])[labels]
+
+
+def connected_pieces(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """OpenCV's 8-connected components of a mask: their count (the
+    background's included), the label of each pixel and each one's stats."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        mask.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
+    return count, labels, stats
 
 
 def reach_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
