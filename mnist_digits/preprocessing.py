@@ -45,9 +45,12 @@ POLARITY_NEIGHBOURHOOD = 1 / 3
 UNDECIDED_VOTE = 0.15
 PAPER_LEVELS = 41
 # Ink that differs from the paper by less than this (of 255) is taken for
-# noise; in an image without any noise (a drawing app's), by less than the other.
+# noise; in an image with hardly any noise (a clean photo, a drawing app's),
+# by less than INK_OVER_NOISE times the paper's typical contrast, and never
+# by less than the other: the faint bar of a thin pen's 7 is ink there.
 MIN_INK_CONTRAST = 31
 MIN_CLEAN_INK_CONTRAST = 12
+INK_OVER_NOISE = 12
 # A blurred stroke's soft rim lies within RIM_WIDTH of the image's side of
 # its clear core; soft ink reaching the border with less than SHADOW_EDGE_RIM
 # of it that near is a shadow's edge.
@@ -394,7 +397,7 @@ def locate_digit(coarse: np.ndarray, dark_ink: bool, keep_border_ink: bool = Fal
     digit's mask, and whether ink reaching the border was left out of it."""
     strength = ink_strength(coarse, dark_ink, max(3, round(max(coarse.shape) * COARSE_STROKE_LIMIT)))
     typical, strongest = histogram_quantiles(strength, [0.5, 1 - min(0.005, STRONGEST_INK_PIXELS / strength.size)])
-    min_contrast = MIN_CLEAN_INK_CONTRAST if typical == 0 else MIN_INK_CONTRAST  # 0: no noise at all
+    min_contrast = int(np.clip(INK_OVER_NOISE * typical, MIN_CLEAN_INK_CONTRAST, MIN_INK_CONTRAST))
     if np.count_nonzero(strength > 1.5 * min_contrast) < 2:
         raise ImageError("no digit found")
     # Ink is darker, relative to its paper, than a shadow: at least 60 % as

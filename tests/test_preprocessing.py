@@ -426,6 +426,19 @@ def test_the_distance_to_paper_is_exact_and_the_same_on_every_call(mnist):
         np.testing.assert_allclose(np.square(first), np.rint(np.square(first)), atol=1e-4)
 
 
+def test_the_faint_bar_of_a_thin_pen_7_on_a_clean_photo_is_kept():
+    # A 7 whose bar is half as dark as its faint stem, on paper with a
+    # little noise: a fixed noise floor of 31 / 255 cut the bar off, and
+    # the 7 was read as a 1 (a ballpoint photo of the generator).
+    paper, bar, stem = (np.zeros((1200, 900)) for _ in range(3))
+    cv2.line(bar, (350, 400), (560, 400), 1.0, 3, cv2.LINE_AA)
+    cv2.line(stem, (560, 400), (420, 800), 1.0, 3, cv2.LINE_AA)
+    noise = np.random.default_rng(0).normal(0, 2, paper.shape)
+    photo = np.clip(200 * (1 - 0.13 * bar) * (1 - 0.3 * stem) + noise, 0, 255).astype(np.uint8)
+    height, width = read_ink(photo).intensity.shape
+    assert width > 0.45 * height  # the bar is 210 px wide, the stem 140, the 7 400 px tall
+
+
 def test_a_broad_brush_1_that_is_all_ink_is_read_without_a_warning(tmp_path):
     # Cropped to its ink, a solid bar has no paper to measure its stroke
     # against: OpenCV's distance was 2 ** 64, and its square overflowed,
