@@ -44,10 +44,10 @@ HOLE_MIN_AREA = 0.5
 POLARITY_NEIGHBOURHOOD = 1 / 3
 UNDECIDED_VOTE = 0.15
 PAPER_LEVELS = 41
-# Ink that differs from the paper by less than this (of 255) is taken for
-# noise; in an image with hardly any noise (a clean photo, a drawing app's),
-# by less than INK_OVER_NOISE times the paper's typical contrast, and never
-# by less than the other: the faint bar of a thin pen's 7 is ink there.
+# Ink differs from the paper by INK_OVER_NOISE times the paper's typical
+# contrast (its noise), and by between MIN_CLEAN_INK_CONTRAST (a drawing
+# app's image, no noise) and MIN_INK_CONTRAST (a grainy photo), of 255: on
+# a clean photo, the faint bar of a thin pen's 7 is ink.
 MIN_INK_CONTRAST = 31
 MIN_CLEAN_INK_CONTRAST = 12
 INK_OVER_NOISE = 12
@@ -687,7 +687,8 @@ def digit_file_readings(path: Path) -> list[tuple[np.ndarray, Ink | None]]:
         return inputs
     # The model can be sure of paper read as ink (the paper between a
     # frame-filling digit's strokes looks like a 0 or a 1): such a reading
-    # is never taken over one that looks like a digit.
+    # is never taken over one that looks like a digit, nor over the digit
+    # whose strokes it lies between.
     digits = [(image, ink) for image, ink in inputs if not looks_like_paper(image)] or inputs
     likely = digits[0][1]
     return [(image, ink) for image, ink in digits if not lies_between_strokes(ink, likely)]

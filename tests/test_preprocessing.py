@@ -430,10 +430,10 @@ def test_the_faint_bar_of_a_thin_pen_7_on_a_clean_photo_is_kept():
     # A 7 whose bar is half as dark as its faint stem, on paper with a
     # little noise: a fixed noise floor of 31 / 255 cut the bar off, and
     # the 7 was read as a 1 (a ballpoint photo of the generator).
-    paper, bar, stem = (np.zeros((1200, 900)) for _ in range(3))
+    bar, stem = np.zeros((1200, 900)), np.zeros((1200, 900))
     cv2.line(bar, (350, 400), (560, 400), 1.0, 3, cv2.LINE_AA)
     cv2.line(stem, (560, 400), (420, 800), 1.0, 3, cv2.LINE_AA)
-    noise = np.random.default_rng(0).normal(0, 2, paper.shape)
+    noise = np.random.default_rng(0).normal(0, 2, bar.shape)
     photo = np.clip(200 * (1 - 0.13 * bar) * (1 - 0.3 * stem) + noise, 0, 255).astype(np.uint8)
     height, width = read_ink(photo).intensity.shape
     assert width > 0.45 * height  # the bar is 210 px wide, the stem 140, the 7 400 px tall
