@@ -60,6 +60,9 @@ SHADOW_EDGE_RIM = 0.25
 # is this many times smaller than ink reaching the border, it may be a speck
 # on that digit, and the image is read both ways.
 SPECK_BESIDE_BORDER_INK = 8
+# A piece whose loops enclose other ink of at least this share of its own
+# area is a box or a ring drawn around the digit, not part of it.
+FRAMED_INK = 0.2
 # The strongest ink is that of the strongest 0.5 % of the coarse copy's
 # pixels, or of its strongest STRONGEST_INK_PIXELS where those are fewer: a
 # small thin digit on a big page covers a few dozen, and the lines of ruled
@@ -282,11 +285,29 @@ def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = F
     # Shadows, page edges and the table reach the border; a digit rarely does,
     # unless the image is cropped tightly around it and nothing else is there.
     use_inner = not keep_border_ink and inner_areas.max() >= 0.02 * areas.max()
-    candidates = inner_areas if use_inner else areas
+    candidates = without_frame(labels, stats[1:], inner_areas if use_inner else areas)
     keep = np.concatenate([[False], without_far_dashes(stats[1:], candidates >= 0.1 * candidates.max())])
     border_areas = areas[touches_border]
     border_ink_left_out = use_inner and bool(np.any(border_areas >= SPECK_BESIDE_BORDER_INK * inner_areas.max()))
     return keep[labels], border_ink_left_out
+
+
+def without_frame(labels: np.ndarray, stats: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """The pieces' areas (0: left out), less that of the widest-spread piece
+    (OpenCV stats rows) where its loops enclose other pieces of at least
+    FRAMED_INK of its own area: a box or a ring drawn around the digit. No
+    digit holds that much ink in a loop."""
+    left, top, width, height = stats[:, :4].T
+    widest = int(np.argmax(np.where(areas > 0, width * height, -1)))
+    within = ((left >= left[widest]) & (top >= top[widest]) & (left + width <= left[widest] + width[widest])
+              & (top + height <= top[widest] + height[widest]) & (areas > 0))
+    if within.sum() < 2:  # the widest piece alone: most images, cheaply
+        return areas
+    frame = labels == widest + 1
+    enclosed = np.bincount(labels[fill_holes(frame) & ~frame], minlength=len(areas) + 1)[1:] > 0
+    if areas[enclosed].sum() < FRAMED_INK * areas[widest]:
+        return areas
+    return np.where(np.arange(len(areas)) == widest, 0, areas)
 
 
 def without_far_dashes(stats: np.ndarray, pieces: np.ndarray) -> np.ndarray:

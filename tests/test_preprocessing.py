@@ -426,6 +426,18 @@ def test_the_distance_to_paper_is_exact_and_the_same_on_every_call(mnist):
         np.testing.assert_allclose(np.square(first), np.rint(np.square(first)), atol=1e-4)
 
 
+def test_a_box_drawn_around_the_digit_is_left_out(test_digits, tmp_path):
+    # The box was the largest piece of ink, so the digit was read with it
+    # (20 % of 40 boxed MNIST digits right, the plain recipe 38 %; now 82 %).
+    for index, digit in enumerate(test_digits[:5]):
+        page = np.full((400, 400), 255, np.uint8)
+        page[100:300, 100:300] = large_drawing(digit, 200)
+        alone = preprocess_file(save(tmp_path, Image.fromarray(page), f"{index}.png"))
+        cv2.rectangle(page, (80, 80), (320, 320), 0, 3)
+        boxed = preprocess_file(save(tmp_path, Image.fromarray(page), f"{index}_boxed.png"))
+        assert similarity(boxed, alone) > 0.95, f"test digit {index}"
+
+
 def test_the_faint_bar_of_a_thin_pen_7_on_a_clean_photo_is_kept():
     # A 7 whose bar is half as dark as its faint stem, on paper with a
     # little noise: a fixed noise floor of 31 / 255 cut the bar off, and
