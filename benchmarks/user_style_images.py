@@ -512,6 +512,24 @@ def user_crop_28(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return png(small), "png"
 
 
+def framed(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A digit written in a box or a ring, as on a form: drawn, or a photo of the paper."""
+    side = int(rng.integers(200, 800))
+    coverage = place(stroke_alpha(digit, int(side * rng.uniform(0.35, 0.55)), rng.uniform(0.0, 0.03)),
+                     (side, side), rng, margin=0.45)
+    frame = np.zeros((side, side), np.float32)
+    reach, pen = int(side * rng.uniform(0.36, 0.46)), max(1, round(side * rng.uniform(0.004, 0.015)))
+    if rng.random() < 0.5:
+        cv2.rectangle(frame, (side // 2 - reach,) * 2, (side // 2 + reach,) * 2, 1.0, pen, cv2.LINE_AA)
+    else:
+        axes = (reach, int(reach * rng.uniform(0.85, 1.0)))
+        cv2.ellipse(frame, (side // 2,) * 2, axes, rng.uniform(0, 180), 0, 360, 1.0, pen, cv2.LINE_AA)
+    coverage = np.maximum(coverage, frame)
+    if rng.random() < 0.5:
+        return png(to_image(compose(coverage, np.ones(3), np.zeros(3)))), "png"
+    return photographed(compose(coverage, office_paper(rng), ballpoint_ink(rng)), rng)
+
+
 # The kinds that draw a digit along its centreline with a thin pen. A thick
 # MNIST digit with filled loops has no such drawing: its centreline is another
 # shape (a 6 becomes a 5, an 8 a 6); nor has a faint one whose smooth shape
@@ -548,7 +566,7 @@ KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
     "ballpoint_photo": ballpoint_photo, "thin_canvas": thin_canvas, "pale_ink": pale_ink,
     "small_on_big_canvas": small_on_big_canvas, "low_res_scan": low_res_scan, "user_crop_28": user_crop_28,
     # Kinds added later come last: the kinds before them come out as they did before.
-    "ruled_ballpoint": ruled_ballpoint, "ballpoint_on_big_photo": ballpoint_on_big_photo,
+    "ruled_ballpoint": ruled_ballpoint, "ballpoint_on_big_photo": ballpoint_on_big_photo, "framed": framed,
 }
 
 
