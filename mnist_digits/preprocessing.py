@@ -272,8 +272,8 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
 def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = False) -> tuple[np.ndarray, bool]:
     """The pixels of the digit: the parts of the ink that hold some clear ink
     (hysteresis: a soft stroke stays whole), without specks, page edges,
-    shadows' edges and the dashes of a line far from it; and whether much
-    more ink was left out for reaching the border."""
+    shadows' edges, a box or ring drawn around it and the dashes of a line
+    far from it; and whether much more ink was left out for reaching the border."""
     ink = ink & ~shadow_edges(ink & ~clear_ink, clear_ink)
     count, labels, stats = connected_pieces(ink)
     areas = stats[1:, cv2.CC_STAT_AREA]
