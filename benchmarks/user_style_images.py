@@ -81,10 +81,9 @@ def centreline(digit: np.ndarray, upscale: int = 8, shape: np.ndarray | None = N
             return skeleton.astype(bool)
 
 
-def centreline_fidelity(digit: np.ndarray, upscale: int = 8) -> float:
+def centreline_fidelity(digit: np.ndarray, shape: np.ndarray, upscale: int = 8) -> float:
     """How much the digit's centreline, redrawn as wide as the digit's own
-    strokes, overlaps the digit (intersection over union)."""
-    shape = smooth_shape(digit, upscale)
+    strokes, overlaps its smooth_shape() `shape` (intersection over union)."""
     skeleton = centreline(digit, upscale, shape)
     half_width = np.median(ndimage.distance_transform_edt(shape)[skeleton])
     redrawn = ndimage.distance_transform_edt(~skeleton) <= half_width
@@ -402,8 +401,12 @@ def ballpoint_ink(rng: Rng) -> np.ndarray:
 def ballpoint_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     """A phone photo of a digit written with a ballpoint: a line a few pixels wide on a big picture."""
     coverage, _, _ = ballpoint_digit(digit, rng)
-    paper = office_paper(rng)
-    return photographed(compose(coverage, paper, ballpoint_ink(rng)), rng)
+    return photo_of_ballpoint(coverage, rng)
+
+
+def photo_of_ballpoint(coverage: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A phone photo of ballpoint ink (its coverage of the picture) on office paper."""
+    return photographed(compose(coverage, office_paper(rng), ballpoint_ink(rng)), rng)
 
 
 def ruled_ballpoint(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
@@ -431,7 +434,7 @@ def ballpoint_on_big_photo(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     coverage, size, pen = ballpoint_digit(digit, rng, sides=(3000, 4032), share=(0.1, 0.35))
     if rng.random() < 0.5:
         return ruled_photo(coverage, size, pen, rng)
-    return photographed(compose(coverage, office_paper(rng), ballpoint_ink(rng)), rng)
+    return photo_of_ballpoint(coverage, rng)
 
 
 def thin_canvas(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
@@ -527,7 +530,7 @@ def framed(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     coverage = np.maximum(coverage, frame)
     if rng.random() < 0.5:
         return png(to_image(compose(coverage, np.ones(3), np.zeros(3)))), "png"
-    return photographed(compose(coverage, office_paper(rng), ballpoint_ink(rng)), rng)
+    return photo_of_ballpoint(coverage, rng)
 
 
 # The kinds that draw a digit along its centreline with a thin pen. A thick
@@ -546,10 +549,16 @@ def test_digit_for(kind: str, index: int, labels: np.ndarray, images: np.ndarray
     if kind not in THIN_PEN_KINDS:
         return index
     for candidate in [*range(index, len(labels)), *range(index)]:
-        if (labels[candidate] == labels[index] and centreline_fidelity(images[candidate]) >= LEAST_CENTRELINE_FIDELITY
-                and pieces(smooth_shape(images[candidate])) <= pieces(images[candidate] > 0)):
+        if labels[candidate] == labels[index] and drawn_by_centreline(images[candidate]):
             return candidate
     return index
+
+
+def drawn_by_centreline(digit: np.ndarray) -> bool:
+    """Whether a thin pen along the digit's centreline draws it: its smooth
+    shape is in no more pieces than its ink, and the centreline covers it."""
+    shape = smooth_shape(digit)
+    return pieces(shape) <= pieces(digit > 0) and centreline_fidelity(digit, shape) >= LEAST_CENTRELINE_FIDELITY
 
 
 def pieces(mask: np.ndarray) -> int:
