@@ -297,11 +297,9 @@ def without_frame(labels: np.ndarray, stats: np.ndarray, areas: np.ndarray) -> n
     (OpenCV stats rows) where its loops enclose other pieces of at least
     FRAMED_INK of its own area: a box or a ring drawn around the digit. No
     digit holds that much ink in a loop."""
-    left, top, width, height = stats[:, :4].T
-    widest = int(np.argmax(np.where(areas > 0, width * height, -1)))
-    within = ((left >= left[widest]) & (top >= top[widest]) & (left + width <= left[widest] + width[widest])
-              & (top + height <= top[widest] + height[widest]) & (areas > 0))
-    if within.sum() < 2:  # the widest piece alone: most images, cheaply
+    boxes = stats[:, :4].T
+    widest = int(np.argmax(np.where(areas > 0, boxes[2] * boxes[3], -1)))
+    if np.count_nonzero(lies_within(boxes, boxes[:, widest]) & (areas > 0)) < 2:  # most images, cheaply
         return areas
     frame = labels == widest + 1
     enclosed = np.bincount(labels[fill_holes(frame) & ~frame], minlength=len(areas) + 1)[1:] > 0
@@ -347,6 +345,15 @@ def connected_pieces(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         mask.view(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)  # OpenCV's default is 3x slower here
     return count, labels, stats
+
+
+def lies_within(box: "Box | np.ndarray", outer: "Box | np.ndarray", slack: float = 0) -> "np.ndarray | bool":
+    """Whether the box (left, top, width, height: numbers, or arrays of
+    them) lies within the outer one, give or take `slack`."""
+    left, top, width, height = box
+    outer_left, outer_top, outer_width, outer_height = outer
+    return ((left >= outer_left - slack) & (top >= outer_top - slack)
+            & (left + width <= outer_left + outer_width + slack) & (top + height <= outer_top + outer_height + slack))
 
 
 def reach_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -520,6 +527,11 @@ class Ink(NamedTuple):
     placement: Placement  # where intensity's pixels lie in the image
     polarity: Polarity  # how the ink was told from the paper
     border_ink_left_out: bool  # ink reaching the border, far more than the digit's, was taken for shadow
+
+    @property
+    def box(self) -> Box:
+        """Where the ink lies in the image."""
+        return self.placement.in_image((0, 0, self.intensity.shape[1], self.intensity.shape[0]))
 
 
 def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | None = None,
@@ -725,12 +737,8 @@ def lies_between_strokes(ink: Ink, digit: Ink) -> bool:
     digit.)"""
     if ink.polarity.dark_ink == digit.polarity.dark_ink or not digit.polarity.flat_paper:
         return False
-    (left, top, width, height), (digit_left, digit_top, digit_width, digit_height) = (
-        reading.placement.in_image((0, 0, reading.intensity.shape[1], reading.intensity.shape[0]))
-        for reading in (ink, digit))
-    slack = BETWEEN_STROKES_SLACK * max(digit_width, digit_height)
-    return (left >= digit_left - slack and top >= digit_top - slack
-            and left + width <= digit_left + digit_width + slack and top + height <= digit_top + digit_height + slack
+    (*_, width, height), (*_, digit_width, digit_height) = ink.box, digit.box
+    return (bool(lies_within(ink.box, digit.box, BETWEEN_STROKES_SLACK * max(digit_width, digit_height)))
             and width * height <= digit_width * digit_height / 2)
 
 
