@@ -582,34 +582,44 @@ def read_ink(gray: np.ndarray, size_by_height: bool = False, dark_ink: bool | No
                Placement(region_left, region_top, scale).of_region(ink_left, ink_top), polarity, border_ink_left_out)
 
 
-def readings(gray: np.ndarray) -> list[Ink]:
-    """The digit's ink as the image most likely means it; then the other ways
+def readings(gray: np.ndarray) -> list[tuple[np.ndarray, Ink]]:
+    """The model inputs the image may mean, each with the ink it was made
+    from: the digit as the image most likely means it; then the other ways
     the image may mean it (the model, which knows digits, chooses): where it
-    hardly tells ink from paper, as the other polarity reads it; where ink
-    reaching the border was taken for shadow, with that ink. Where no digit
-    is found the way the image seems to say: each polarity, with the ink
-    reaching the border where none is found without it, unless what is
-    found looks like paper (the brighter side of a blank photo)."""
+    hardly tells ink from paper, or what it takes for ink looks_like_board(),
+    as the other polarity reads it; where ink reaching the border was taken
+    for shadow, with that ink. Where no digit is found the way the image
+    seems to say: each polarity, with the ink reaching the border where none
+    is found without it, unless what is found looks like paper (the
+    brighter side of a blank photo)."""
     try:
-        inks = [read_ink(gray)]
+        found = with_inputs([read_ink(gray)])
     except ImageError:
-        inks = [ink for dark_ink in (True, False)
-                for ink in other_reading(gray, dark_ink) or other_reading(gray, dark_ink, keep_border_ink=True)
-                if not looks_like_paper(as_mnist(ink.intensity))]
-        if not inks:
+        found = [(image, ink) for dark_ink in (True, False)
+                 for image, ink in with_inputs(other_reading(gray, dark_ink)
+                                               or other_reading(gray, dark_ink, keep_border_ink=True))
+                 if not looks_like_paper(image)]
+        if not found:
             raise
-    if not inks[0].polarity.sure:
-        inks += other_reading(gray, not inks[0].polarity.dark_ink)
-    for ink in list(inks):
+    likely_image, likely = found[0]
+    if not likely.polarity.sure or looks_like_board(likely_image):
+        found += with_inputs(other_reading(gray, not likely.polarity.dark_ink))
+    for _, ink in list(found):
         if ink.border_ink_left_out:
-            inks += other_reading(gray, ink.polarity.dark_ink, keep_border_ink=True)
-    return inks
+            found += with_inputs(other_reading(gray, ink.polarity.dark_ink, keep_border_ink=True))
+    return found
 
 
-def other_reading(gray: np.ndarray, dark_ink: bool, keep_border_ink: bool = False) -> list[Ink]:
+def with_inputs(inks: list[Ink]) -> list[tuple[np.ndarray, Ink]]:
+    """Each ink with the model input made from it."""
+    return [(as_mnist(ink.intensity), ink) for ink in inks]
+
+
+def other_reading(gray: np.ndarray, dark_ink: bool, keep_border_ink: bool = False,
+                  size_by_height: bool = False) -> list[Ink]:
     """read_ink() with these choices made, as a list: empty if it finds no digit."""
     try:
-        return [read_ink(gray, dark_ink=dark_ink, keep_border_ink=keep_border_ink)]
+        return [read_ink(gray, size_by_height, dark_ink, keep_border_ink)]
     except ImageError:
         return []
 
@@ -636,12 +646,25 @@ def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast:
 def looks_like_paper(image: np.ndarray) -> bool:
     """Whether a model input (28x28, white ink on black) is rather paper read
     as ink: the paper between the strokes of a digit that fills its frame,
-    which runs along the sides of its box, where a digit touches them at a
-    few points; or the inside of a loop, a blot no pen makes."""
+    which runs_along_its_sides(); or the inside of a loop, a blot no pen makes."""
     left, top, right, bottom = bounding_box(image > 0)
-    box = image[top:bottom, left:right] > 0.5
-    return (np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]]).mean() > PAPER_RIM_SHARE
-            or stroke_width(image > 0.5) > PAPER_STROKE_WIDTH)
+    return runs_along_its_sides(image[top:bottom, left:right] > 0.5) or stroke_width(image > 0.5) > PAPER_STROKE_WIDTH
+
+
+def looks_like_board(image: np.ndarray) -> bool:
+    """Whether a model input is rather a dark board read as ink, the digit on
+    it in light ink (a blackboard on a light wall, a drawing app's black
+    canvas on a light page): it looks_like_paper(), and is no 1, whose
+    narrow box is all sides."""
+    left, _, right, _ = bounding_box(image > 0)
+    return right - left >= DIGIT_BOX / 2 and looks_like_paper(image)
+
+
+def runs_along_its_sides(box: np.ndarray) -> bool:
+    """Whether a mask (cropped to a box) covers most of the box's sides, as
+    paper or a board read as ink does, where a digit touches them at a few
+    points."""
+    return bool(np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]]).mean() > PAPER_RIM_SHARE)
 
 
 def as_mnist(digit: np.ndarray) -> np.ndarray:
@@ -702,9 +725,14 @@ def read_gray_and_scale(path: Path) -> tuple[np.ndarray, float]:
 
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
     """read_ink() of the image at `path`, placed in the file's pixels (a big
-    JPEG is decoded smaller)."""
+    JPEG is decoded smaller); where what it takes for ink runs along its
+    sides (a dark board on a light page), as the other polarity reads it."""
     gray, scale = read_gray_and_scale(path)
     ink = read_ink(gray, size_by_height)
+    strokes = ink.intensity > 0.5
+    left, top, right, bottom = bounding_box(strokes)
+    if runs_along_its_sides(strokes[top:bottom, left:right]):
+        ink = next(iter(other_reading(gray, not ink.polarity.dark_ink, size_by_height=size_by_height)), ink)
     return ink._replace(placement=ink.placement.in_original_of(scale))
 
 
@@ -715,7 +743,7 @@ def digit_file_readings(path: Path) -> list[tuple[np.ndarray, Ink | None]]:
     gray, _ = read_gray_and_scale(path)
     if (as_it_is := already_mnist(gray)) is not None:
         return [(as_it_is, None)]
-    inputs = [(as_mnist(ink.intensity), ink) for ink in readings(gray)]
+    inputs = readings(gray)
     if len(inputs) == 1:
         return inputs
     # The model can be sure of paper read as ink (the paper between a

@@ -85,6 +85,15 @@ def test_two_touching_zeros_are_split_into_two_digits(shipped, tmp_path):
     assert abs(first[0] + first[2] - touching) <= 0.15 * 76 and abs(second[0] - touching) <= 0.15 * 76
 
 
+def test_a_number_on_a_dark_board_on_a_light_page_is_read_on_the_board(mnist, shipped, tmp_path):
+    # The board was taken for dark ink and the digits for holes in it.
+    board = 255 - written_number(mnist, [1, 2, 3], 40)
+    height, width = board.shape
+    page = np.full((2 * height, width + 200), 235, np.uint8)
+    page[height // 2:height // 2 + height, 100:100 + width] = board
+    assert read(shipped, tmp_path, page).number == "".join(str(mnist.y_test[index]) for index in [1, 2, 3])
+
+
 @pytest.mark.parametrize("pen", [1, 2])
 def test_touching_digits_written_with_a_thin_pen_on_a_big_page_are_read(shipped, tmp_path, pen):
     # Thickening a thin stroke widens a piece: it must still fit its 28x28.

@@ -36,7 +36,7 @@ def test_a_clear_drawing_has_one_reading_and_a_coarse_scan_may_have_two(mnist):
     assert [len(readings(large_drawing(digit))) for digit in mnist.x_test[:10]] == [1] * 10
     counts = [len(readings(coarse_scan(digit, dark_ink))) for digit in mnist.x_test[:10] for dark_ink in (True, False)]
     assert counts.count(2) >= 5
-    polarities = {reading.polarity.dark_ink for reading in readings(coarse_scan(mnist.x_test[0], True))}
+    polarities = {ink.polarity.dark_ink for _, ink in readings(coarse_scan(mnist.x_test[0], True))}
     assert len(polarities) == len(readings(coarse_scan(mnist.x_test[0], True)))
 
 
@@ -69,7 +69,7 @@ def test_the_paper_between_the_strokes_is_not_taken_however_sure_the_model_is(mn
     # for a confident 1 or 5 over a doubtful right reading.
     assert mnist.y_test[1] == 2
     scan = coarse_scan(mnist.x_test[1], dark_ink=True)
-    digit, paper = readings(scan)
+    (_, digit), (_, paper) = readings(scan)
     assert (digit.polarity.dark_ink, paper.polarity.dark_ink, digit.polarity.flat_paper) == (True, False, True)
     assert lies_between_strokes(paper, digit) and not lies_between_strokes(digit, paper)
     # Under uneven light, the likely reading may be a lit part of the page, which holds the digit.
@@ -86,7 +86,7 @@ def test_paper_read_as_ink_is_not_taken_however_sure_the_model_is(mnist, tmp_pat
     assert mnist.y_test[3] == 0
     path = tmp_path / "scan.png"
     Image.fromarray(coarse_scan(mnist.x_test[3], dark_ink=True)).save(path)
-    first, paper = (as_mnist(ink.intensity) for ink in readings(coarse_scan(mnist.x_test[3], dark_ink=True)))
+    first, paper = (image for image, _ in readings(coarse_scan(mnist.x_test[3], dark_ink=True)))
     assert not looks_like_paper(first) and looks_like_paper(paper)
     result, = predict(Answers(first=0.3, other=0.95), [path])
     assert result.digit == 0
@@ -130,7 +130,7 @@ def test_a_digit_cropped_to_the_border_with_a_speck_inside_is_read_whole(mnist, 
     zero = mnist.x_test[3]
     assert mnist.y_test[3] == 0
     assert any(ink.intensity.shape >= (50, 50) and ink.polarity.dark_ink  # the whole 0
-               for ink in readings(tight_crop_with_a_speck(zero)))
+               for _, ink in readings(tight_crop_with_a_speck(zero)))
     path = tmp_path / "tight_zero.png"
     Image.fromarray(tight_crop_with_a_speck(zero)).save(path)
     result, = predict(load_model(shipped_model()), [path])
@@ -172,7 +172,7 @@ def test_a_thin_pen_on_a_page_lit_from_one_side_is_found_though_the_light_mislea
             np.array([[140, 230], [180, 205]], np.int32)]
     cv2.polylines(page, five, False, 61, 1, cv2.LINE_AA)
     found = readings(page.astype(np.uint8))
-    assert any(ink.polarity.dark_ink and ink.intensity.shape[0] > 40 for ink in found)
+    assert any(ink.polarity.dark_ink and ink.intensity.shape[0] > 40 for _, ink in found)
 
 
 def test_a_failure_inside_the_preparation_is_that_files_error_alone(mnist, tmp_path, monkeypatch):
