@@ -533,6 +533,29 @@ def framed(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return photo_of_ballpoint(coverage, rng)
 
 
+
+def board_on_wall(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
+    """A dark board that does not fill the frame, light ink on it: a
+    blackboard photographed with the wall around it, or a screenshot of a
+    drawing app's black canvas on a light page."""
+    height, width = int(rng.integers(500, 1000)), int(rng.integers(500, 1000))
+    top, bottom = (int(rng.uniform(0.05, 0.3) * height) for _ in range(2))
+    left, right = (int(rng.uniform(0.05, 0.3) * width) for _ in range(2))
+    inside = (slice(top, height - bottom), slice(left, width - right))
+    board_shape = (height - top - bottom, width - left - right)
+    alpha = stroke_alpha(digit, int(min(board_shape) * rng.uniform(0.4, 0.8)), rng.uniform(0, 0.04))
+    board, coverage = np.zeros((height, width), np.float32), np.zeros((height, width), np.float32)
+    board[inside] = 1
+    if rng.random() < 0.5:
+        coverage[inside] = place(alpha, board_shape, rng)
+        page = compose(board, np.full(3, rng.choice([1.0, 0.94, 0.9])), np.zeros(3))
+        return png(to_image(compose(coverage, page, np.ones(3)))), "png"
+    coverage[inside] = place(alpha * np.clip(rng.normal(0.85, 0.15, alpha.shape), 0, 1), board_shape, rng)
+    wall = rng.choice([[0.85, 0.83, 0.78], [0.75, 0.75, 0.72], [0.92, 0.9, 0.86]])
+    colour = rng.choice([[0.12, 0.22, 0.16], [0.1, 0.1, 0.1], [0.15, 0.15, 0.2]])
+    rgb = compose(ndimage.gaussian_filter(board, 2), np.array(wall), np.array(colour))
+    return photographed(compose(coverage, rgb, np.array([0.92, 0.92, 0.9])), rng)
+
 # The kinds that draw a digit along its centreline with a thin pen. A thick
 # MNIST digit with filled loops has no such drawing: its centreline is another
 # shape (a 6 becomes a 5, an 8 a 6); nor has a faint one whose smooth shape
@@ -576,6 +599,7 @@ KINDS: dict[str, Callable[[np.ndarray, Rng], tuple[bytes, str]]] = {
     "small_on_big_canvas": small_on_big_canvas, "low_res_scan": low_res_scan, "user_crop_28": user_crop_28,
     # Kinds added later come last: the kinds before them come out as they did before.
     "ruled_ballpoint": ruled_ballpoint, "ballpoint_on_big_photo": ballpoint_on_big_photo, "framed": framed,
+    "board_on_wall": board_on_wall,
 }
 
 
