@@ -80,6 +80,10 @@ MNIST_BLACK = 16
 # cover less, and all but 4 of the 60,000 have thinner strokes.
 PAPER_RIM_SHARE = 0.5
 PAPER_STROKE_WIDTH = 9
+# A dark board on a light page, read as ink, covers all the rim of its box
+# (0.93-1 in screenshots of drawing apps' black canvases); a digit whose
+# strokes run along its box's sides, well under that (0.56: a painted 9).
+BOARD_RIM_SHARE = 0.9
 # A reading in the other polarity lies between a digit's strokes if it lies
 # within its box, give or take this fraction of the box.
 BETWEEN_STROKES_SLACK = 0.02
@@ -514,6 +518,11 @@ class Placement(NamedTuple):
         return (round(self.left + left / self.scale), round(self.top + top / self.scale),
                 max(1, round(width / self.scale)), max(1, round(height / self.scale)))
 
+    def moved_by(self, left: int, top: int) -> "Placement":
+        """Where these pixels lie in an image that holds the original with its
+        corner at (left, top)."""
+        return Placement(self.left + left, self.top + top, self.scale)
+
     def in_original_of(self, scale: float) -> "Placement":
         """Where these pixels lie in the original of the image they were
         placed in, that image being the original scaled by `scale`."""
@@ -602,12 +611,24 @@ def readings(gray: np.ndarray) -> list[tuple[np.ndarray, Ink]]:
         if not found:
             raise
     likely_image, likely = found[0]
-    if not likely.polarity.sure or looks_like_board(likely_image):
+    if not likely.polarity.sure:
         found += with_inputs(other_reading(gray, not likely.polarity.dark_ink))
+    elif looks_like_board(likely_image):
+        found += with_inputs(on_the_board(gray, likely))
     for _, ink in list(found):
         if ink.border_ink_left_out:
             found += with_inputs(other_reading(gray, ink.polarity.dark_ink, keep_border_ink=True))
     return found
+
+
+def on_the_board(gray: np.ndarray, board: Ink, size_by_height: bool = False) -> list[Ink]:
+    """The ink on a board that was read as ink (a dark board on a light
+    page), read in the other polarity within the board's box; empty if
+    none is found."""
+    left, top, width, height = board.box
+    found = other_reading(gray[top:top + height, left:left + width], not board.polarity.dark_ink,
+                          size_by_height=size_by_height)
+    return [ink._replace(placement=ink.placement.moved_by(left, top)) for ink in found]
 
 
 def with_inputs(inks: list[Ink]) -> list[tuple[np.ndarray, Ink]]:
@@ -646,25 +667,26 @@ def as_ink_intensity(strength: np.ndarray, near_digit: np.ndarray, min_contrast:
 def looks_like_paper(image: np.ndarray) -> bool:
     """Whether a model input (28x28, white ink on black) is rather paper read
     as ink: the paper between the strokes of a digit that fills its frame,
-    which runs_along_its_sides(); or the inside of a loop, a blot no pen makes."""
-    left, top, right, bottom = bounding_box(image > 0)
-    return runs_along_its_sides(image[top:bottom, left:right] > 0.5) or stroke_width(image > 0.5) > PAPER_STROKE_WIDTH
+    which runs along the sides of its box, where a digit touches them at a
+    few points; or the inside of a loop, a blot no pen makes."""
+    return rim_share(image) > PAPER_RIM_SHARE or stroke_width(image > 0.5) > PAPER_STROKE_WIDTH
 
 
 def looks_like_board(image: np.ndarray) -> bool:
     """Whether a model input is rather a dark board read as ink, the digit on
     it in light ink (a blackboard on a light wall, a drawing app's black
-    canvas on a light page): it looks_like_paper(), and is no 1, whose
+    canvas on a light page): it runs all round its box, and is no 1, whose
     narrow box is all sides."""
     left, _, right, _ = bounding_box(image > 0)
-    return right - left >= DIGIT_BOX / 2 and looks_like_paper(image)
+    return right - left >= DIGIT_BOX / 2 and rim_share(image) >= BOARD_RIM_SHARE
 
 
-def runs_along_its_sides(box: np.ndarray) -> bool:
-    """Whether a mask (cropped to a box) covers most of the box's sides, as
-    paper or a board read as ink does, where a digit touches them at a few
-    points."""
-    return bool(np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]]).mean() > PAPER_RIM_SHARE)
+def rim_share(intensity: np.ndarray) -> float:
+    """The share of the sides of the ink's box that its strokes (over half
+    the full intensity) cover."""
+    left, top, right, bottom = bounding_box(intensity > 0)
+    box = intensity[top:bottom, left:right] > 0.5
+    return float(np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]]).mean())
 
 
 def as_mnist(digit: np.ndarray) -> np.ndarray:
@@ -724,16 +746,24 @@ def read_gray_and_scale(path: Path) -> tuple[np.ndarray, float]:
 
 
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
-    """read_ink() of the image at `path`, placed in the file's pixels (a big
-    JPEG is decoded smaller); where what it takes for ink runs along its
-    sides (a dark board on a light page), as the other polarity reads it."""
+    """read_ink() of the image at `path`, or with `size_by_height` its
+    read_row(), placed in the file's pixels (a big JPEG is decoded smaller)."""
     gray, scale = read_gray_and_scale(path)
-    ink = read_ink(gray, size_by_height)
-    strokes = ink.intensity > 0.5
-    left, top, right, bottom = bounding_box(strokes)
-    if runs_along_its_sides(strokes[top:bottom, left:right]):
-        ink = next(iter(other_reading(gray, not ink.polarity.dark_ink, size_by_height=size_by_height)), ink)
+    ink = read_row(gray) if size_by_height else read_ink(gray)
     return ink._replace(placement=ink.placement.in_original_of(scale))
+
+
+def read_row(gray: np.ndarray) -> Ink:
+    """read_ink() of a row of digits, sized by its height; where what it
+    takes for ink runs along most of its box's sides (a dark board on a
+    light page), the ink on_the_board()."""
+    ink = read_ink(gray, size_by_height=True)
+    # Of the strokes alone, whose box a board's soft rim would widen. A row
+    # of digits hardly touches its box's sides (at most a quarter of them in
+    # 600 generated numbers).
+    if rim_share(ink.intensity > 0.5) > PAPER_RIM_SHARE:
+        return next(iter(on_the_board(gray, ink, size_by_height=True)), ink)
+    return ink
 
 
 def digit_file_readings(path: Path) -> list[tuple[np.ndarray, Ink | None]]:

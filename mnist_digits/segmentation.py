@@ -25,8 +25,8 @@ from mnist_digits.preprocessing import (
     centre_by_mass,
     fit_in_box,
     normalise_stroke,
-    read_ink,
     read_ink_file,
+    read_row,
     stroke_width,
 )
 
@@ -313,7 +313,7 @@ def pieces_of(ink: Ink) -> tuple[list[Piece], list[NarrowBlob]]:
 
 def number_pieces(gray: np.ndarray) -> tuple[list[Piece], list[NarrowBlob]]:
     """pieces_of() the number in a grayscale uint8 image."""
-    return pieces_of(read_ink(gray, size_by_height=True))
+    return pieces_of(read_row(gray))
 
 
 def number_file_pieces(path: Path) -> tuple[list[Piece], list[NarrowBlob]]:

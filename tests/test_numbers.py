@@ -91,7 +91,10 @@ def test_a_number_on_a_dark_board_on_a_light_page_is_read_on_the_board(mnist, sh
     height, width = board.shape
     page = np.full((2 * height, width + 200), 235, np.uint8)
     page[height // 2:height // 2 + height, 100:100 + width] = board
-    assert read(shipped, tmp_path, page).number == "".join(str(mnist.y_test[index]) for index in [1, 2, 3])
+    result = read(shipped, tmp_path, page)
+    assert result.number == "".join(str(mnist.y_test[index]) for index in [1, 2, 3])
+    first_left = 100 + 40  # the board's and the first digit's frame's margins
+    assert abs(result.digits[0].box[0] - first_left) < SIDE / 2  # in the page's pixels, not the board's
 
 
 @pytest.mark.parametrize("pen", [1, 2])
