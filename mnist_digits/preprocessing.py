@@ -80,10 +80,14 @@ MNIST_BLACK = 16
 # cover less, and all but 4 of the 60,000 have thinner strokes.
 PAPER_RIM_SHARE = 0.5
 PAPER_STROKE_WIDTH = 9
-# A dark board on a light page, read as ink, covers all the rim of its box
-# (0.93-1 in screenshots of drawing apps' black canvases); a digit whose
-# strokes run along its box's sides, well under that (0.56: a painted 9).
+# A board on a page of another shade, read as ink, covers all the rim of its
+# box (0.93-1 in screenshots of drawing apps' canvases) or most of its box
+# and more than PAPER_RIM_SHARE of its rim; a digit whose strokes run along
+# its box's sides, well under that (0.56 of its rim, 0.58 of its box: a
+# painted 9). Of MNIST's training digits wider than a 1, none does either
+# (the most: 0.51 of the rim, 0.78 of the box; both over half, none).
 BOARD_RIM_SHARE = 0.9
+BOARD_COVER = 0.7
 # A reading in the other polarity lies between a digit's strokes if it lies
 # within its box, give or take this fraction of the box.
 BETWEEN_STROKES_SLACK = 0.02
@@ -622,9 +626,8 @@ def readings(gray: np.ndarray) -> list[tuple[np.ndarray, Ink]]:
 
 
 def on_the_board(gray: np.ndarray, board: Ink, size_by_height: bool = False) -> list[Ink]:
-    """The ink on a board that was read as ink (a dark board on a light
-    page), read in the other polarity within the board's box; empty if
-    none is found."""
+    """The ink on a board that was read as ink (looks_like_board()), read in
+    the other polarity within the board's box; empty if none is found."""
     left, top, width, height = board.box
     found = other_reading(gray[top:top + height, left:left + width], not board.polarity.dark_ink,
                           size_by_height=size_by_height)
@@ -673,12 +676,17 @@ def looks_like_paper(image: np.ndarray) -> bool:
 
 
 def looks_like_board(image: np.ndarray) -> bool:
-    """Whether a model input is rather a dark board read as ink, the digit on
-    it in light ink (a blackboard on a light wall, a drawing app's black
-    canvas on a light page): it runs all round its box, and is no 1, whose
-    narrow box is all sides."""
-    left, _, right, _ = bounding_box(image > 0)
-    return right - left >= DIGIT_BOX / 2 and rim_share(image) >= BOARD_RIM_SHARE
+    """Whether a model input is rather a board read as ink, the digit on it
+    in the other polarity: a dark board on a light page (a blackboard on a
+    wall, a drawing app's black canvas in a screenshot) or a light sheet on
+    a dark one (a white canvas in a dark-mode app). It runs all round its
+    box, or fills most of it and runs along its sides; and it is no 1,
+    whose narrow box is all sides."""
+    left, top, right, bottom = bounding_box(image > 0)
+    if right - left < DIGIT_BOX / 2:
+        return False
+    rim, cover = rim_share(image), float((image[top:bottom, left:right] > 0.5).mean())
+    return rim >= BOARD_RIM_SHARE or (rim > PAPER_RIM_SHARE and cover >= BOARD_COVER)
 
 
 def rim_share(intensity: np.ndarray) -> float:

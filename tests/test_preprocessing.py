@@ -451,6 +451,20 @@ def test_a_light_digit_on_a_dark_board_on_a_light_page_is_read_on_the_board(test
         assert similarity(on_board, alone) > 0.95, f"test digit {index}"
 
 
+def test_a_white_canvas_cropped_close_to_the_digit_on_a_dark_page_is_read_on_the_canvas(test_digits, tmp_path):
+    # A screenshot of a dark-mode app: the canvas was read as light ink. The
+    # 2 nearly touches the canvas's top and bottom, so the canvas covers
+    # less than all of its box's rim, but most of its box.
+    drawing = large_drawing(test_digits[1], 200)
+    rows, cols = np.nonzero(drawing < 128)
+    canvas = drawing[rows.min() - 4:rows.max() + 5, cols.min() - 30:cols.max() + 31]
+    alone = preprocess_file(save(tmp_path, Image.fromarray(canvas), "alone.png"))
+    page = np.full((600, 600), 40, np.uint8)
+    page[100:100 + canvas.shape[0], 100:100 + canvas.shape[1]] = canvas
+    on_page = preprocess_file(save(tmp_path, Image.fromarray(page), "on_page.png"))
+    assert similarity(on_page, alone) > 0.95
+
+
 def test_the_faint_bar_of_a_thin_pen_7_on_a_clean_photo_is_kept():
     # A 7 whose bar is half as dark as its faint stem, on paper with a
     # little noise: a fixed noise floor of 31 / 255 cut the bar off, and
