@@ -599,9 +599,9 @@ def readings(gray: np.ndarray) -> list[tuple[np.ndarray, Ink]]:
     """The model inputs the image may mean, each with the ink it was made
     from: the digit as the image most likely means it; then the other ways
     the image may mean it (the model, which knows digits, chooses): where it
-    hardly tells ink from paper, or what it takes for ink looks_like_board(),
-    as the other polarity reads it; where ink reaching the border was taken
-    for shadow, with that ink. Where no digit is found the way the image
+    hardly tells ink from paper, as the other polarity reads it; where what
+    it takes for ink looks_like_board(), the ink on_the_board(); where ink
+    reaching the border was taken for shadow, with that ink. Where no digit is found the way the image
     seems to say: each polarity, with the ink reaching the border where none
     is found without it, unless what is found looks like paper (the
     brighter side of a blank photo)."""
@@ -763,8 +763,8 @@ def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:
 
 def read_row(gray: np.ndarray) -> Ink:
     """read_ink() of a row of digits, sized by its height; where what it
-    takes for ink runs along most of its box's sides (a dark board on a
-    light page), the ink on_the_board()."""
+    takes for ink runs along most of its box's sides (a board on a page of
+    another shade), the ink on_the_board()."""
     ink = read_ink(gray, size_by_height=True)
     # Of the strokes alone, whose box a board's soft rim would widen. A row
     # of digits hardly touches its box's sides (at most a quarter of them in
