@@ -601,10 +601,10 @@ def readings(gray: np.ndarray) -> list[tuple[np.ndarray, Ink]]:
     the image may mean it (the model, which knows digits, chooses): where it
     hardly tells ink from paper, as the other polarity reads it; where what
     it takes for ink looks_like_board(), the ink on_the_board(); where ink
-    reaching the border was taken for shadow, with that ink. Where no digit is found the way the image
-    seems to say: each polarity, with the ink reaching the border where none
-    is found without it, unless what is found looks like paper (the
-    brighter side of a blank photo)."""
+    reaching the border was taken for shadow, with that ink. Where no digit
+    is found the way the image seems to say: each polarity, with the ink
+    reaching the border where none is found without it, unless what is
+    found looks like paper (the brighter side of a blank photo)."""
     try:
         found = with_inputs([read_ink(gray)])
     except ImageError:
@@ -672,7 +672,7 @@ def looks_like_paper(image: np.ndarray) -> bool:
     as ink: the paper between the strokes of a digit that fills its frame,
     which runs along the sides of its box, where a digit touches them at a
     few points; or the inside of a loop, a blot no pen makes."""
-    return rim_share(image) > PAPER_RIM_SHARE or stroke_width(image > 0.5) > PAPER_STROKE_WIDTH
+    return rim_share(in_its_box(image) > 0.5) > PAPER_RIM_SHARE or stroke_width(image > 0.5) > PAPER_STROKE_WIDTH
 
 
 def looks_like_board(image: np.ndarray) -> bool:
@@ -682,18 +682,21 @@ def looks_like_board(image: np.ndarray) -> bool:
     a dark one (a white canvas in a dark-mode app). It runs all round its
     box, or fills most of it and runs along its sides; and it is no 1,
     whose narrow box is all sides."""
-    left, top, right, bottom = bounding_box(image > 0)
-    if right - left < DIGIT_BOX / 2:
+    strokes = in_its_box(image) > 0.5
+    if strokes.shape[1] < DIGIT_BOX / 2:
         return False
-    rim, cover = rim_share(image), float((image[top:bottom, left:right] > 0.5).mean())
-    return rim >= BOARD_RIM_SHARE or (rim > PAPER_RIM_SHARE and cover >= BOARD_COVER)
+    rim = rim_share(strokes)
+    return rim >= BOARD_RIM_SHARE or (rim > PAPER_RIM_SHARE and strokes.mean() >= BOARD_COVER)
 
 
-def rim_share(intensity: np.ndarray) -> float:
-    """The share of the sides of the ink's box that its strokes (over half
-    the full intensity) cover."""
-    left, top, right, bottom = bounding_box(intensity > 0)
-    box = intensity[top:bottom, left:right] > 0.5
+def in_its_box(image: np.ndarray) -> np.ndarray:
+    """The image cropped to the box of its pixels over 0 (or True)."""
+    left, top, right, bottom = bounding_box(image > 0)
+    return image[top:bottom, left:right]
+
+
+def rim_share(box: np.ndarray) -> float:
+    """The share of the sides of a box (a mask) that it covers."""
     return float(np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]]).mean())
 
 
@@ -769,8 +772,8 @@ def read_row(gray: np.ndarray) -> Ink:
     # Of the strokes alone, whose box a board's soft rim would widen. A row
     # of digits hardly touches its box's sides (at most a quarter of them in
     # 600 generated numbers).
-    if rim_share(ink.intensity > 0.5) > PAPER_RIM_SHARE:
-        return next(iter(on_the_board(gray, ink, size_by_height=True)), ink)
+    if rim_share(in_its_box(ink.intensity > 0.5)) > PAPER_RIM_SHARE:
+        return (on_the_board(gray, ink, size_by_height=True) or [ink])[0]
     return ink
 
 
@@ -803,8 +806,9 @@ def lies_between_strokes(ink: Ink, digit: Ink) -> bool:
     digit.)"""
     if ink.polarity.dark_ink == digit.polarity.dark_ink or not digit.polarity.flat_paper:
         return False
-    (*_, width, height), (*_, digit_width, digit_height) = ink.box, digit.box
-    return (bool(lies_within(ink.box, digit.box, BETWEEN_STROKES_SLACK * max(digit_width, digit_height)))
+    box, digit_box = ink.box, digit.box
+    (*_, width, height), (*_, digit_width, digit_height) = box, digit_box
+    return (bool(lies_within(box, digit_box, BETWEEN_STROKES_SLACK * max(digit_width, digit_height)))
             and width * height <= digit_width * digit_height / 2)
 
 
