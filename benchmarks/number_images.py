@@ -24,7 +24,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.handwriting_fonts import FontDigits  # noqa: E402
 from benchmarks.user_style_images import (  # noqa: E402
+    CHALK,
     Rng,
+    blackboard,
+    chalked,
     compose,
     jpeg,
     lighting,
@@ -79,9 +82,7 @@ def canvas(alpha: np.ndarray, rng: Rng) -> tuple[bytes, str]:
 
 
 def chalk(alpha: np.ndarray, rng: Rng) -> tuple[bytes, str]:
-    grain = np.clip(rng.normal(0.85, 0.15, alpha.shape), 0, 1)
-    board = rng.choice([[0.12, 0.22, 0.16], [0.1, 0.1, 0.1], [0.15, 0.15, 0.2]])
-    rgb = compose(alpha * grain, np.array(board), np.array([0.92, 0.92, 0.9]))
+    rgb = compose(chalked(alpha, rng), blackboard(rng), CHALK)
     rgb *= lighting(alpha.shape, rng, rng.uniform(0, 0.3))[..., None]
     return jpeg(to_image(rgb + rng.normal(0, 0.02, rgb.shape)), rng), "jpg"
 

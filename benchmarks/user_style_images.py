@@ -228,13 +228,24 @@ def pencil(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return png(Image.fromarray((np.clip(gray, 0, 1) * 255).round().astype(np.uint8))), "png"
 
 
+CHALK = np.array([0.92, 0.92, 0.9])
+
+
+def chalked(alpha: np.ndarray, rng: Rng) -> np.ndarray:
+    """A stroke's coverage as chalk leaves it: grainy."""
+    return alpha * np.clip(rng.normal(0.85, 0.15, alpha.shape), 0, 1)
+
+
+def blackboard(rng: Rng) -> np.ndarray:
+    """A blackboard's colour: green, black or blue-grey (RGB)."""
+    return np.array(rng.choice([[0.12, 0.22, 0.16], [0.1, 0.1, 0.1], [0.15, 0.15, 0.2]]))
+
+
 def chalkboard(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     height, width = int(rng.integers(400, 900)), int(rng.integers(400, 900))
     alpha = stroke_alpha(digit, int(min(height, width) * rng.uniform(0.4, 0.8)), rng.uniform(0, 0.04))
-    grain = np.clip(rng.normal(0.85, 0.15, alpha.shape), 0, 1)
-    coverage = place(alpha * grain, (height, width), rng)
-    board = rng.choice([[0.12, 0.22, 0.16], [0.1, 0.1, 0.1], [0.15, 0.15, 0.2]])
-    rgb = compose(coverage, np.array(board), np.array([0.92, 0.92, 0.9]))
+    coverage = place(chalked(alpha, rng), (height, width), rng)
+    rgb = compose(coverage, blackboard(rng), CHALK)
     rgb *= lighting((height, width), rng, rng.uniform(0, 0.3))[..., None]
     return jpeg(to_image(rgb + rng.normal(0, 0.02, rgb.shape)), rng), "jpg"
 
@@ -533,7 +544,6 @@ def framed(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     return photo_of_ballpoint(coverage, rng)
 
 
-
 def board_on_wall(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
     """A dark board that does not fill the frame, light ink on it: a
     blackboard photographed with the wall around it, or a screenshot of a
@@ -550,11 +560,10 @@ def board_on_wall(digit: np.ndarray, rng: Rng) -> tuple[bytes, str]:
         coverage[inside] = place(alpha, board_shape, rng)
         page = compose(board, np.full(3, rng.choice([1.0, 0.94, 0.9])), np.zeros(3))
         return png(to_image(compose(coverage, page, np.ones(3)))), "png"
-    coverage[inside] = place(alpha * np.clip(rng.normal(0.85, 0.15, alpha.shape), 0, 1), board_shape, rng)
+    coverage[inside] = place(chalked(alpha, rng), board_shape, rng)
     wall = rng.choice([[0.85, 0.83, 0.78], [0.75, 0.75, 0.72], [0.92, 0.9, 0.86]])
-    colour = rng.choice([[0.12, 0.22, 0.16], [0.1, 0.1, 0.1], [0.15, 0.15, 0.2]])
-    rgb = compose(ndimage.gaussian_filter(board, 2), np.array(wall), np.array(colour))
-    return photographed(compose(coverage, rgb, np.array([0.92, 0.92, 0.9])), rng)
+    rgb = compose(ndimage.gaussian_filter(board, 2), np.array(wall), blackboard(rng))
+    return photographed(compose(coverage, rgb, CHALK), rng)
 
 # The kinds that draw a digit along its centreline with a thin pen. A thick
 # MNIST digit with filled loops has no such drawing: its centreline is another
