@@ -617,7 +617,7 @@ def readings(gray: np.ndarray) -> list[tuple[np.ndarray, Ink]]:
     likely_image, likely = found[0]
     if not likely.polarity.sure:
         found += with_inputs(other_reading(gray, not likely.polarity.dark_ink))
-    elif looks_like_board(likely_image):
+    if looks_like_board(likely_image):
         found += with_inputs(on_the_board(gray, likely))
     for _, ink in list(found):
         if ink.border_ink_left_out:

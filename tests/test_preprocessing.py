@@ -9,17 +9,21 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
+from mnist_digits import preprocessing
 from mnist_digits.preprocessing import (
     THINNEST_MNIST_STROKE,
     ImageError,
+    Polarity,
     as_mnist,
     centre_by_mass,
     distance_to_paper,
     enable_heif,
     fit_in_box,
+    looks_like_paper,
     preprocess_file,
     read_ink,
     read_ink_file,
+    readings,
     stroke_width,
     unpixelated,
 )
@@ -463,6 +467,24 @@ def test_a_white_canvas_cropped_close_to_the_digit_on_a_dark_page_is_read_on_the
     page[100:100 + canvas.shape[0], 100:100 + canvas.shape[1]] = canvas
     on_page = preprocess_file(save(tmp_path, Image.fromarray(page), "on_page.png"))
     assert similarity(on_page, alone) > 0.95
+
+
+def test_a_sheet_read_as_ink_is_read_as_a_board_also_where_the_polarity_is_in_doubt(test_digits, monkeypatch):
+    # A white canvas in a dark-mode screenshot whose image leaves the ink's
+    # polarity in doubt: the canvas was read as light ink and only the
+    # other polarity over the whole page was tried: in screenshots of
+    # generated drawings, that took a strip of the page for a 1, or none
+    # was found and the canvas was read as an 8.
+    drawing = np.full((237, 388), 255, np.uint8)
+    drawing[18:218, 94:294] = large_drawing(test_digits[0], 200)
+    alone, = (image for image, _ in readings(drawing))
+    page = np.full((646, 700), 60, np.uint8)
+    page[200:437, 52:440] = drawing
+    monkeypatch.setattr(preprocessing, "ink_polarity", lambda gray: Polarity(dark_ink=False, sure=False))
+    likely, *others = readings(page)
+    assert looks_like_paper(likely[0])
+    assert len(others) == 2  # the other polarity, over the page and on the canvas
+    assert all(similarity(image, alone) > 0.95 for image, _ in others)
 
 
 def test_the_faint_bar_of_a_thin_pen_7_on_a_clean_photo_is_kept():
