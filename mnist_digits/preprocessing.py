@@ -88,6 +88,11 @@ PAPER_STROKE_WIDTH = 9
 # (the most: 0.51 of the rim, 0.78 of the box; both over half, none).
 BOARD_RIM_SHARE = 0.9
 BOARD_COVER = 0.7
+# A board is read within its edge, this share of its side (2 px at least)
+# all round: resampled, its outermost pixels are half board, half page, a
+# line that was read as part of the digit. A canvas cropped close may leave
+# a stroke 4 px from its edge.
+BOARD_EDGE = 0.02
 # A reading in the other polarity lies between a digit's strokes if it lies
 # within its box, give or take this fraction of the box.
 BETWEEN_STROKES_SLACK = 0.02
@@ -629,6 +634,9 @@ def on_the_board(gray: np.ndarray, board: Ink, size_by_height: bool = False) -> 
     """The ink on a board that was read as ink (looks_like_board()), read in
     the other polarity within the board's box; empty if none is found."""
     left, top, width, height = board.box
+    side = min(width, height)
+    edge = min(side // 3, max(2, round(BOARD_EDGE * side)))
+    left, top, width, height = left + edge, top + edge, width - 2 * edge, height - 2 * edge
     found = other_reading(gray[top:top + height, left:left + width], not board.polarity.dark_ink,
                           size_by_height=size_by_height)
     return [ink._replace(placement=ink.placement.moved_by(left, top)) for ink in found]

@@ -469,6 +469,22 @@ def test_a_white_canvas_cropped_close_to_the_digit_on_a_dark_page_is_read_on_the
     assert similarity(on_page, alone) > 0.95
 
 
+def test_a_canvas_is_read_within_its_edge(test_digits, tmp_path):
+    # The canvas's outermost pixels are half page, half canvas in a
+    # resampled screenshot: read within its box, that grey line along the
+    # edge was taken for part of the digit (a 4 read with a bar beside it).
+    for index in (6, 8):
+        drawing = large_drawing(test_digits[index], 200)
+        rows, cols = np.nonzero(drawing < 128)
+        canvas = drawing[rows.min() - 4:rows.max() + 5, cols.min() - 30:cols.max() + 31].copy()
+        alone = preprocess_file(save(tmp_path, Image.fromarray(canvas), f"{index}_alone.png"))
+        canvas[0, :] = canvas[-1, :] = canvas[:, 0] = canvas[:, -1] = 150
+        page = np.full((600, 600), 40, np.uint8)
+        page[100:100 + canvas.shape[0], 100:100 + canvas.shape[1]] = canvas
+        on_page = preprocess_file(save(tmp_path, Image.fromarray(page), f"{index}_on_page.png"))
+        assert similarity(on_page, alone) > 0.95, f"test digit {index}"
+
+
 def test_a_sheet_read_as_ink_is_read_as_a_board_also_where_the_polarity_is_in_doubt(test_digits, monkeypatch):
     # A white canvas in a dark-mode screenshot whose image leaves the ink's
     # polarity in doubt: the canvas was read as light ink and only the
