@@ -5,6 +5,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
@@ -112,10 +113,12 @@ class NumberResult:
 
     def readings(self) -> list[Result]:
         """The pieces the model must read: all but those the piece checker
-        rules out, and never the one that spans the row, so one way remains."""
+        rules out, and never one that spans a blob of ink or the row, so that
+        a way through every blob remains."""
         last_cut = max((piece.last_cut for piece in self.pieces), default=0)
+        blobs = set(pairwise(blob_edges(self.pieces, last_cut))) | {(0, last_cut)}
         return [reading for piece, reading in zip(self.pieces, self.piece_readings, strict=True)
-                if reading.whole >= LEAST_WHOLE or (piece.first_cut, piece.last_cut) == (0, last_cut)]
+                if reading.whole >= LEAST_WHOLE or (piece.first_cut, piece.last_cut) in blobs]
 
     def settle(self) -> None:
         """The digits: the ink cut into the pieces most likely to be whole
@@ -128,6 +131,13 @@ class NumberResult:
             self.digits = [self.piece_readings[read[index]] for index in chosen]
             self.error = None if chosen else "no digit found"
         self.pieces, self.piece_readings, self.narrow_blobs = [], [], []
+
+
+def blob_edges(pieces: list[Piece], last_cut: int) -> list[int]:
+    """The cuts between blobs of ink: those no piece but the row's crosses."""
+    crossed = {cut for piece in pieces if (piece.first_cut, piece.last_cut) != (0, last_cut)
+               for cut in range(piece.first_cut + 1, piece.last_cut)}
+    return sorted({0, last_cut, *(cut for piece in pieces for cut in (piece.first_cut, piece.last_cut))} - crossed)
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
