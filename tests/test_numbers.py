@@ -13,7 +13,7 @@ import loaded_mnist_model_digit_predictor as predictor
 from mnist_digits.files import MODEL_FILE, shipped_model
 from mnist_digits.inference import load_model, load_piece_checker
 from mnist_digits.prediction import NumberResult, predict
-from mnist_digits.segmentation import Piece, best_cut, number_file_pieces, number_pieces
+from mnist_digits.segmentation import Piece, best_cut, number_file_pieces, number_pieces, split_row
 
 SIDE = 112  # each MNIST digit drawn this many pixels square
 
@@ -170,6 +170,16 @@ def test_ink_between_two_cuts_that_no_piece_covers_is_left_out_rather_than_the_r
     assert best_cut(apart_and_whole, [0.9, 0.9, 0.05]) == [0, 1]  # 0.81 * e^-3 = 0.040 > 0.05 * e^-1 = 0.018
     # Where a piece covers that ink, it is read, however unsure.
     assert best_cut([piece(0, 1), piece(1, 2), piece(2, 3)], [0.9, 0.04, 0.9]) == [0, 1, 2]
+
+
+def test_a_zero_wider_than_tall_has_a_piece_of_its_own():
+    # A 0 in thick chalk 1.4 times as wide as the row's digits are tall had
+    # no piece (they were at most 1.3 wide): the row was read as one digit.
+    row = np.zeros((40, 120), np.float32)
+    row[10:30, 5:9] = row[10:30, 100:104] = 1  # two 1s, 20 px tall
+    cv2.ellipse(row, (60, 20), (12, 9), 0, 0, 360, 1.0, 3)  # the 0: 29 px wide
+    pieces, _ = split_row(row)
+    assert any(piece.box[0] <= 47 and piece.box[0] + piece.box[2] >= 74 and piece.width < 2 for piece in pieces)
 
 
 def test_a_five_in_two_pieces_is_one_digit_and_a_decimal_point_is_none():
