@@ -5,7 +5,6 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,7 +13,7 @@ import numpy as np
 from mnist_digits.inference import BATCH
 from mnist_digits.model import INPUT_SHAPE, WHOLE_DIGIT
 from mnist_digits.preprocessing import IMAGE_SUFFIXES, Box, ImageError, digit_file_readings
-from mnist_digits.segmentation import NarrowBlob, Piece, best_cut, digits_in_a_row, number_file_pieces
+from mnist_digits.segmentation import NarrowBlob, Piece, best_cut, blob_spans, digits_in_a_row, number_file_pieces
 
 UNCERTAIN_BELOW = 0.6  # top probability under which an answer is flagged as a guess
 # Where the image leaves the ink's polarity in doubt, the other reading wins
@@ -115,10 +114,9 @@ class NumberResult:
         """The pieces the model must read: all but those the piece checker
         rules out, and never one that spans a blob of ink or the row, so that
         a way through every blob remains."""
-        last_cut = max((piece.last_cut for piece in self.pieces), default=0)
-        blobs = set(pairwise(blob_edges(self.pieces, last_cut))) | {(0, last_cut)}
+        spans = blob_spans(self.pieces)
         return [reading for piece, reading in zip(self.pieces, self.piece_readings, strict=True)
-                if reading.whole >= LEAST_WHOLE or (piece.first_cut, piece.last_cut) in blobs]
+                if reading.whole >= LEAST_WHOLE or (piece.first_cut, piece.last_cut) in spans]
 
     def settle(self) -> None:
         """The digits: the ink cut into the pieces most likely to be whole
@@ -131,13 +129,6 @@ class NumberResult:
             self.digits = [self.piece_readings[read[index]] for index in chosen]
             self.error = None if chosen else "no digit found"
         self.pieces, self.piece_readings, self.narrow_blobs = [], [], []
-
-
-def blob_edges(pieces: list[Piece], last_cut: int) -> list[int]:
-    """The cuts between blobs of ink: those no piece but the row's crosses."""
-    crossed = {cut for piece in pieces if (piece.first_cut, piece.last_cut) != (0, last_cut)
-               for cut in range(piece.first_cut + 1, piece.last_cut)}
-    return sorted({0, last_cut, *(cut for piece in pieces for cut in (piece.first_cut, piece.last_cut))} - crossed)
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:

@@ -9,6 +9,7 @@ best_cut() keeps the likeliest way.
 """
 
 import math
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -281,6 +282,16 @@ def every_piece(intensity: np.ndarray) -> list[Piece]:
     ways = {blob.whole: blob.other_ways() for blob in narrow_blobs}
     return [way for index, piece in enumerate(pieces)
             for way in sorted([piece, *ways.get(index, [])], key=lambda way: (way.first_cut, way.last_cut))]
+
+
+def blob_spans(pieces: list[Piece]) -> set[tuple[int, int]]:
+    """The cuts (first, last) between which each blob of ink lies, and the
+    whole row: cuts that no piece but the row's crosses."""
+    last_cut = max((piece.last_cut for piece in pieces), default=0)
+    inner = [piece for piece in pieces if (piece.first_cut, piece.last_cut) != (0, last_cut)]
+    crossed = {cut for piece in inner for cut in range(piece.first_cut + 1, piece.last_cut)}
+    edges = sorted({0, last_cut, *(cut for piece in inner for cut in (piece.first_cut, piece.last_cut))} - crossed)
+    return {*pairwise(edges), (0, last_cut)}
 
 
 def best_cut(pieces: list[Piece], likelihoods: list[float]) -> list[int]:
