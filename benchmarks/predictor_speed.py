@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.user_style_images import KINDS, write_set  # noqa: E402
 from mnist_digits.files import DEFAULT_OUTPUT_DIR, MODEL_FILE  # noqa: E402
-from mnist_digits.preprocessing import load_image, to_grayscale  # noqa: E402
+from mnist_digits.preprocessing import load_gray  # noqa: E402
 
 USUAL_WAY = """
 import sys
@@ -70,7 +70,7 @@ def cold_start(model: Path, image: Path, runs: int, checkouts: dict[str, Path]) 
 
 
 def decode(path: Path) -> None:
-    to_grayscale(load_image(path)[0])
+    load_gray(path)
 
 
 def throughput(model: Path, checkouts: dict[str, Path], count: int = 1000) -> None:

@@ -11,7 +11,7 @@ pen did: a thin or pale stroke becomes one as wide and as bright as MNIST's.
 import functools
 import warnings
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import cv2
 import numpy as np
@@ -125,14 +125,18 @@ def open_image(path: Path) -> Image.Image:
         return Image.open(path)
 
 
-def load_image(path: Path) -> tuple[Image.Image, float]:
-    """Open an image as Pillow decodes it: first frame, EXIF orientation
-    applied; and its pixels per pixel of the file (less than 1 for a big JPEG)."""
+def load_gray(path: Path | BinaryIO) -> tuple[np.ndarray, float]:
+    """The image as grayscale uint8 (to_grayscale()): first frame, EXIF
+    orientation applied; and its pixels per pixel of the file (less than 1
+    for a big JPEG)."""
     scale = 1.0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = open_image(path)
+            if (gray := opaque_png_as_gray(image, path)) is not None:
+                image.close()  # Pillow's file: decoding it would have closed it
+                return gray, scale
             if image.format == "JPEG":
                 # Decode big photos at 1/2, 1/4 or 1/8 scale, keeping at least
                 # twice the coarse size, and colour ones as luminance only:
@@ -154,7 +158,25 @@ def load_image(path: Path) -> tuple[Image.Image, float]:
         raise ImageError(f"cannot decode image ({error})") from None
     if min(image.size) < 1:
         raise ImageError("image is empty")
-    return image, scale
+    return to_grayscale(image), scale
+
+
+def opaque_png_as_gray(image: Image.Image, path: Path | BinaryIO) -> np.ndarray | None:
+    """An opaque 8-bit grey or colour PNG (opened, not yet decoded) with no
+    EXIF to turn it by, decoded by OpenCV straight to grey: it takes a third
+    less time than Pillow's decoding and conversion (big canvases and
+    screenshots are PNGs), and differs by at most 1 level. None for any
+    other image, or if OpenCV cannot decode it."""
+    if image.format != "PNG" or image.mode not in ("L", "RGB") or "transparency" in image.info:
+        return None
+    if hasattr(path, "read"):  # an upload, in memory
+        path.seek(0)
+        data = path.read()
+    else:
+        data = Path(path).read_bytes()
+    if b"eXIf" in data:
+        return None
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
 
 
 def to_grayscale(image: Image.Image) -> np.ndarray:
@@ -759,9 +781,9 @@ def unpixelated(gray: np.ndarray) -> np.ndarray:
 
 def read_gray_and_scale(path: Path) -> tuple[np.ndarray, float]:
     """The image at `path` as grayscale uint8, oriented, flattened and
-    unpixelated; and its pixels per pixel of the file (load_image)."""
-    image, scale = load_image(path)
-    return unpixelated(to_grayscale(image)), scale
+    unpixelated; and its pixels per pixel of the file (load_gray)."""
+    gray, scale = load_gray(path)
+    return unpixelated(gray), scale
 
 
 def read_ink_file(path: Path, size_by_height: bool = False) -> Ink:

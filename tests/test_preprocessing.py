@@ -19,6 +19,7 @@ from mnist_digits.preprocessing import (
     distance_to_paper,
     enable_heif,
     fit_in_box,
+    load_gray,
     looks_like_paper,
     preprocess_file,
     read_ink,
@@ -161,13 +162,24 @@ def test_every_mode_pillow_reads_gives_the_same_digit(test_digits, tmp_path, mod
     assert np.abs(preprocess_file(path) - reference).mean() < tolerance
 
 
-def test_exif_orientation_is_honoured(test_digits, tmp_path):
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])  # a PNG may carry EXIF too
+def test_exif_orientation_is_honoured(test_digits, tmp_path, suffix):
     upright = Image.fromarray(large_drawing(test_digits[5])).convert("RGB")
     exif = Image.Exif()
     exif[0x0112] = 6  # stored rotated; "rotate 90 clockwise to display"
-    path = save(tmp_path, upright.transpose(Image.Transpose.ROTATE_90), "phone.jpg", exif=exif, quality=95)
-    reference = preprocess_file(save(tmp_path, upright, "upright.jpg", quality=95))
+    path = save(tmp_path, upright.transpose(Image.Transpose.ROTATE_90), f"phone{suffix}", exif=exif, quality=95)
+    reference = preprocess_file(save(tmp_path, upright, f"upright{suffix}", quality=95))
     np.testing.assert_allclose(preprocess_file(path), reference, atol=0.1)
+
+
+def test_an_opaque_png_is_read_as_pillow_reads_it_within_a_level_from_a_file_or_an_upload(test_digits, tmp_path):
+    rgb = np.stack([large_drawing(test_digits[index]) for index in (0, 1, 2)], axis=-1)
+    rgb[:40] = (200, 120, 40)  # a coloured band: grey levels that round differently
+    path = save(tmp_path, Image.fromarray(rgb), "drawing.png")
+    pillow = np.asarray(Image.open(path).convert("L")).astype(int)
+    gray, scale = load_gray(path)
+    assert scale == 1.0 and gray.shape == pillow.shape and np.abs(gray - pillow).max() <= 1
+    np.testing.assert_array_equal(load_gray(io.BytesIO(path.read_bytes()))[0], gray)
 
 
 def test_an_animated_gif_is_read_from_its_first_frame(test_digits, tmp_path):
