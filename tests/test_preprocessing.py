@@ -467,17 +467,26 @@ def test_a_light_digit_on_a_dark_board_on_a_light_page_is_read_on_the_board(test
         assert similarity(on_board, alone) > 0.95, f"test digit {index}"
 
 
+def canvas_cropped_close(digit: np.ndarray) -> np.ndarray:
+    """A white canvas 4 px above and below the digit drawn on it, 30 px beside it."""
+    drawing = large_drawing(digit, 200)
+    rows, cols = np.nonzero(drawing < 128)
+    return drawing[rows.min() - 4:rows.max() + 5, cols.min() - 30:cols.max() + 31].copy()
+
+
+def on_a_dark_page(canvas: np.ndarray) -> np.ndarray:
+    page = np.full((600, 600), 40, np.uint8)
+    page[100:100 + canvas.shape[0], 100:100 + canvas.shape[1]] = canvas
+    return page
+
+
 def test_a_white_canvas_cropped_close_to_the_digit_on_a_dark_page_is_read_on_the_canvas(test_digits, tmp_path):
     # A screenshot of a dark-mode app: the canvas was read as light ink. The
     # 2 nearly touches the canvas's top and bottom, so the canvas covers
     # less than all of its box's rim, but most of its box.
-    drawing = large_drawing(test_digits[1], 200)
-    rows, cols = np.nonzero(drawing < 128)
-    canvas = drawing[rows.min() - 4:rows.max() + 5, cols.min() - 30:cols.max() + 31]
+    canvas = canvas_cropped_close(test_digits[1])
     alone = preprocess_file(save(tmp_path, Image.fromarray(canvas), "alone.png"))
-    page = np.full((600, 600), 40, np.uint8)
-    page[100:100 + canvas.shape[0], 100:100 + canvas.shape[1]] = canvas
-    on_page = preprocess_file(save(tmp_path, Image.fromarray(page), "on_page.png"))
+    on_page = preprocess_file(save(tmp_path, Image.fromarray(on_a_dark_page(canvas)), "on_page.png"))
     assert similarity(on_page, alone) > 0.95
 
 
@@ -486,14 +495,10 @@ def test_a_canvas_is_read_within_its_edge(test_digits, tmp_path):
     # resampled screenshot: read within its box, that grey line along the
     # edge was taken for part of the digit (a 4 read with a bar beside it).
     for index in (6, 8):
-        drawing = large_drawing(test_digits[index], 200)
-        rows, cols = np.nonzero(drawing < 128)
-        canvas = drawing[rows.min() - 4:rows.max() + 5, cols.min() - 30:cols.max() + 31].copy()
+        canvas = canvas_cropped_close(test_digits[index])
         alone = preprocess_file(save(tmp_path, Image.fromarray(canvas), f"{index}_alone.png"))
         canvas[0, :] = canvas[-1, :] = canvas[:, 0] = canvas[:, -1] = 150
-        page = np.full((600, 600), 40, np.uint8)
-        page[100:100 + canvas.shape[0], 100:100 + canvas.shape[1]] = canvas
-        on_page = preprocess_file(save(tmp_path, Image.fromarray(page), f"{index}_on_page.png"))
+        on_page = preprocess_file(save(tmp_path, Image.fromarray(on_a_dark_page(canvas)), f"{index}_on_page.png"))
         assert similarity(on_page, alone) > 0.95, f"test digit {index}"
 
 
