@@ -133,3 +133,22 @@ def test_pieces_the_checker_rules_out_are_not_read_but_a_blob_or_the_row_whole_a
         readings[index].probabilities = np.eye(10)[digit] * 0.8 + 0.02
     result.settle()
     assert result.number == "72"
+
+
+def test_a_piece_read_as_a_one_is_not_ruled_out_by_the_checker_alone():
+    # "16" with the 1 touching the 6: the checker took the 1 for a stem cut
+    # from a row (0.03 whole) and "16" read as one 6 won: 136 for 1316.
+    blank = np.zeros((28, 28))
+    pieces = [Piece(blank, (0, 0, 4, 20), 0, 1, 0.3), Piece(blank, (4, 0, 16, 20), 1, 2, 0.8),
+              Piece(blank, (0, 0, 20, 20), 0, 2, 1.0)]
+    readings = [Result(None, image=blank, probabilities=np.eye(10)[digit] * confidence + (1 - confidence) / 10,
+                       whole=whole)
+                for digit, confidence, whole in ((1, 0.9, 0.03), (6, 0.95, 0.95), (6, 0.85, 0.12))]
+    result = NumberResult(None, pieces=pieces, piece_readings=readings)
+    result.settle()
+    assert result.number == "16"
+    # Read as a 7, the same piece is left to the checker's word.
+    readings[0].probabilities = np.roll(readings[0].probabilities, 6)
+    result = NumberResult(None, pieces=pieces, piece_readings=readings)
+    result.settle()
+    assert result.number == "6"
