@@ -49,14 +49,12 @@ def test_the_digits_of_a_spaced_number_are_found_left_to_right(mnist, gap):
     page = written_number(mnist, [1, 2, 3, 4, 5, 6], gap)
     pieces, narrow_blobs = number_pieces(page)
     # Apart, each digit is one blob, read whole (a narrow one's other ways to
-    # cut are made only if the piece checker doubts it is one digit); the
-    # whole ink as one digit is the last way.
-    blobs = pieces[:-1]
-    cuts = [0, *(blob.last_cut for blob in blobs)]
-    assert [(blob.first_cut, blob.last_cut) for blob in blobs] == list(zip(cuts[:6], cuts[1:], strict=True))
-    assert all(narrow.blob.first_cut == blobs[narrow.whole].first_cut for narrow in narrow_blobs)
-    assert (pieces[-1].first_cut, pieces[-1].last_cut) == (0, cuts[-1])
-    boxes = [piece.box for piece in blobs]
+    # cut are made only if the piece checker doubts it is one digit); a row
+    # this wide is not read as one digit too.
+    cuts = [0, *(blob.last_cut for blob in pieces)]
+    assert [(blob.first_cut, blob.last_cut) for blob in pieces] == list(zip(cuts[:6], cuts[1:], strict=True))
+    assert all(narrow.blob.first_cut == pieces[narrow.whole].first_cut for narrow in narrow_blobs)
+    boxes = [piece.box for piece in pieces]
     assert lefts(boxes) == sorted(lefts(boxes))
     for piece in pieces:
         left, top, width, height = piece.box
@@ -148,6 +146,17 @@ def test_a_slim_one_touching_its_neighbour_is_read(mnist, shipped, tmp_path):
     Image.fromarray(touching_number(mnist, [6, 40], overlap=4)).save(tmp_path / "number.png")
     result, = predict(shipped, [tmp_path / "number.png"], numbers=True, piece_checker=load_piece_checker())
     assert result.number == "41"
+
+
+def test_a_row_far_wider_than_tall_is_not_read_as_one_digit(mnist, shipped, tmp_path):
+    # The piece checker ruled out a 5's pieces; the only way through the
+    # rest was the whole row, 3.1 times as wide as tall, read as "2".
+    page = touching_number(mnist, [8444, 8445, 8446, 8447], overlap=4)
+    pieces, _ = number_pieces(page)
+    assert (0, max(piece.last_cut for piece in pieces)) not in [(piece.first_cut, piece.last_cut) for piece in pieces]
+    Image.fromarray(page).save(tmp_path / "number.png")
+    result, = predict(shipped, [tmp_path / "number.png"], numbers=True, piece_checker=load_piece_checker())
+    assert result.number == "5565"
 
 
 def piece(first_cut: int, last_cut: int, width: float = 0.8) -> Piece:

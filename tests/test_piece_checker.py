@@ -18,7 +18,7 @@ def test_a_row_of_two_far_apart_digits_gives_two_whole_digits_and_one_not():
     page = np.full((120, 400), 255, np.uint8)
     masks = np.zeros((2, 120, 400), bool)
     masks[0, 20:100, 40:60] = True  # two 1s, as bars
-    masks[1, 20:100, 300:320] = True
+    masks[1, 20:100, 180:200] = True  # the row twice as wide as tall: also read as one digit
     page[masks.any(axis=0)] = 0
     assert [label for _, label in labelled_pieces(page, masks)] == [1, 1, 0]
 
