@@ -246,8 +246,8 @@ def split_row(intensity: np.ndarray, placement: Placement = IN_ROW_PIXELS) -> tu
     with its cuts numbered along the row: a digit apart from the others
     spans one step, touching ones the ways they may be cut, and the whole
     ink, read as one digit as without --number, spans all (unless it is
-    wider than WIDEST_ONE_DIGIT_ROW). Narrow blobs are
-    read whole, their other ways to cut made on demand (NarrowBlob)."""
+    too wide for one digit: WIDEST_ONE_DIGIT_ROW). Narrow blobs are read
+    whole, their other ways to cut made on demand (NarrowBlob)."""
     labels, digits = ink_digits(intensity)
     if not digits:
         return [], []

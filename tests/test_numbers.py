@@ -51,8 +51,8 @@ def test_the_digits_of_a_spaced_number_are_found_left_to_right(mnist, gap):
     # Apart, each digit is one blob, read whole (a narrow one's other ways to
     # cut are made only if the piece checker doubts it is one digit); a row
     # this wide is not read as one digit too.
-    cuts = [0, *(blob.last_cut for blob in pieces)]
-    assert [(blob.first_cut, blob.last_cut) for blob in pieces] == list(zip(cuts[:6], cuts[1:], strict=True))
+    cuts = [0, *(piece.last_cut for piece in pieces)]
+    assert [(piece.first_cut, piece.last_cut) for piece in pieces] == list(zip(cuts[:6], cuts[1:], strict=True))
     assert all(narrow.blob.first_cut == pieces[narrow.whole].first_cut for narrow in narrow_blobs)
     boxes = [piece.box for piece in pieces]
     assert lefts(boxes) == sorted(lefts(boxes))
