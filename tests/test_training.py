@@ -25,6 +25,45 @@ def test_model_input_is_keras_mnist_scaling():
     assert x.min() == 0.0 and x.max() == 1.0
 
 
+def drawn(*strokes: tuple[int, int, int, int]) -> np.ndarray:
+    """A 28x28 training image in [0, 1] with these lines (x0, y0, x1, y1) drawn 2 px wide."""
+    import cv2
+
+    image = np.zeros((28, 28), np.float32)
+    for x0, y0, x1, y1 in strokes:
+        cv2.line(image, (x0, y0), (x1, y1), 1.0, 2)
+    return image
+
+
+PLAIN_ONE = drawn((14, 4, 13, 23))
+ONE_WITH_A_FLAG = drawn((14, 4, 13, 23), (14, 4, 8, 9))
+ONE_WITH_A_FLAG_AND_A_BASE = drawn((14, 4, 13, 23), (14, 4, 8, 9), (9, 23, 19, 23))
+SLANTED_ONE = drawn((18, 4, 10, 23))
+OPEN_FOUR = drawn((10, 4, 7, 15), (7, 15, 21, 15), (17, 8, 17, 23))
+CLOSED_FOUR = drawn((17, 4, 5, 18), (5, 18, 22, 18), (17, 4, 17, 24))
+
+
+def test_a_one_with_a_flag_and_a_closed_four_are_told_from_the_usual_shapes():
+    from mnist_digits.training import has_a_flag, is_closed
+
+    assert not has_a_flag(PLAIN_ONE) and not has_a_flag(SLANTED_ONE)
+    assert has_a_flag(ONE_WITH_A_FLAG) and has_a_flag(ONE_WITH_A_FLAG_AND_A_BASE)
+    assert is_closed(CLOSED_FOUR) and not is_closed(OPEN_FOUR)
+
+
+def test_rare_shapes_are_seen_more_often_and_nothing_else_is():
+    from mnist_digits.training import RARE_SHAPE_TIMES, Split, with_rare_shapes_repeated
+
+    images = np.stack([PLAIN_ONE, ONE_WITH_A_FLAG, OPEN_FOUR, CLOSED_FOUR, drawn((8, 6, 20, 6), (20, 6, 12, 23))])
+    labels = np.array([1, 1, 4, 4, 7], np.int32)
+    split = Split(images[..., None], labels, images[:1, ..., None], labels[:1])
+    repeated = with_rare_shapes_repeated(split)
+    times = [int((repeated.x_train == image[None, ..., None]).all(axis=(1, 2, 3)).sum()) for image in images]
+    assert times == [1, RARE_SHAPE_TIMES[1], 1, RARE_SHAPE_TIMES[4], 1]
+    assert list(repeated.y_train) == sorted(repeated.y_train.tolist(), key=[1, 4, 7].index)
+    assert repeated.x_validation is split.x_validation
+
+
 def test_a_smoke_training_leaves_every_output_with_sane_contents(smoke_run):
     assert {MODEL_FILE, HISTORY_FILE, METRICS_FILE, CURVES_FILE} <= {p.name for p in smoke_run.iterdir()}
     assert not [p for p in smoke_run.iterdir() if "partial" in p.name]
