@@ -301,7 +301,9 @@ def ink_strength(gray: np.ndarray, dark_ink: bool, stroke_limit: int) -> np.ndar
     paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
     paper = cv2.erode(paper, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
     # Light and shadow multiply: relative darkness is the ink's own.
-    return cv2.divide(cv2.subtract(paper, gray), cv2.max(paper, DARKEST_PAPER), scale=255)
+    # np.maximum, not cv2.max: OpenCV 5.1 takes a number for a 4-channel
+    # scalar, and a 1x1 image comes back 4x1.
+    return cv2.divide(cv2.subtract(paper, gray), np.maximum(paper, np.uint8(DARKEST_PAPER)), scale=255)
 
 
 def digit_mask(ink: np.ndarray, clear_ink: np.ndarray, keep_border_ink: bool = False) -> tuple[np.ndarray, bool]:
