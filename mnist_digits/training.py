@@ -3,6 +3,7 @@ data pipeline, augmentation, schedule."""
 
 import math
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 import keras
@@ -26,12 +27,6 @@ from mnist_digits.presets import PIECE_CHECKER, Preset
 VALIDATION_SIZE = 5000
 PEAK_LEARNING_RATE = 3e-3
 LABEL_SMOOTHING = 0.05
-# MNIST's writers were American. Two shapes that many people elsewhere write
-# are rare in it: the 1 with a flag (and often a base), 3 % of its 1s, and
-# the closed 4, 4 % of its 4s. Read in other people's hands, the first was
-# taken for a 7 and the second for a 6 or 9, so those training images are
-# seen this many times an epoch.
-RARE_SHAPE_TIMES = {1: 6, 4: 4}
 INK = 100 / 255  # the level from which a training pixel is ink, for telling shapes apart
 # Rows of digits drawn for the piece checker, per MNIST image they come from
 # (a row holds 2.5 digits on average: each image is drawn about once in two).
@@ -82,16 +77,26 @@ def is_closed(four: np.ndarray) -> bool:
     return int((fill_holes(ink) & ~ink).sum()) > 10
 
 
-RARE_SHAPES = {1: has_a_flag, 4: is_closed}
+class RareShape(NamedTuple):
+    looks_so: Callable[[np.ndarray], bool]
+    times: int  # an epoch
+
+
+# MNIST's writers were American. Two shapes that many people elsewhere write
+# are rare in it: the 1 with a flag (and often a base), 3 % of its 1s, and
+# the closed 4, 4 % of its 4s. Read in other people's hands, the first was
+# taken for a 7 and the second for a 6 or 9, so those training images are
+# seen more often.
+RARE_SHAPES = {1: RareShape(has_a_flag, times=6), 4: RareShape(is_closed, times=4)}
 
 
 def with_rare_shapes_repeated(split: Split) -> Split:
-    """The split with its training images of RARE_SHAPES seen RARE_SHAPE_TIMES each."""
+    """The split with its training images of RARE_SHAPES seen as many times as each says."""
     times = np.ones(len(split.y_train), np.int64)
-    for digit, has_the_shape in RARE_SHAPES.items():
+    for digit, shape in RARE_SHAPES.items():
         for index in np.flatnonzero(split.y_train == digit):
-            if has_the_shape(split.x_train[index, ..., 0]):
-                times[index] = RARE_SHAPE_TIMES[digit]
+            if shape.looks_so(split.x_train[index, ..., 0]):
+                times[index] = shape.times
     return split._replace(x_train=np.repeat(split.x_train, times, axis=0), y_train=np.repeat(split.y_train, times))
 
 

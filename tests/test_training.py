@@ -52,14 +52,14 @@ def test_a_one_with_a_flag_and_a_closed_four_are_told_from_the_usual_shapes():
 
 
 def test_rare_shapes_are_seen_more_often_and_nothing_else_is():
-    from mnist_digits.training import RARE_SHAPE_TIMES, Split, with_rare_shapes_repeated
+    from mnist_digits.training import RARE_SHAPES, Split, with_rare_shapes_repeated
 
     images = np.stack([PLAIN_ONE, ONE_WITH_A_FLAG, OPEN_FOUR, CLOSED_FOUR, drawn((8, 6, 20, 6), (20, 6, 12, 23))])
     labels = np.array([1, 1, 4, 4, 7], np.int32)
     split = Split(images[..., None], labels, images[:1, ..., None], labels[:1])
     repeated = with_rare_shapes_repeated(split)
     times = [int((repeated.x_train == image[None, ..., None]).all(axis=(1, 2, 3)).sum()) for image in images]
-    assert times == [1, RARE_SHAPE_TIMES[1], 1, RARE_SHAPE_TIMES[4], 1]
+    assert times == [1, RARE_SHAPES[1].times, 1, RARE_SHAPES[4].times, 1]
     assert list(repeated.y_train) == sorted(repeated.y_train.tolist(), key=[1, 4, 7].index)
     assert repeated.x_validation is split.x_validation
 
